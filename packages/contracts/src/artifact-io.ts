@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
+import { checkSchema, type Contract } from './contract.ts';
+
+/** Writes a file under a temporary name in the same folder and renames it: readers never see half a file. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+export async function writeTable(file: string, contract: Contract, table: Table): Promise<void> {
+  checkSchema(table.schema, contract, file);
+  await writeFileAtomic(file, tableToIPC(table, 'file'));
+}
+
+export async function readTable(file: string, contract: Contract): Promise<Table> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error(`${file}: not found. Run the stage that writes '${contract.name}' first (nx runs it for you as a dependency).`);
+    }
+    throw err;
+  }
+  let table: Table;
+  try {
+    table = tableFromIPC(bytes);
+  } catch (err) {
+    throw new Error(`${file}: not a readable Arrow IPC file (${(err as Error).message}). Delete it and re-run its stage.`);
+  }
+  checkSchema(table.schema, contract, file);
+  return table;
+}
+
+export async function exists(p: string): Promise<boolean> {
+  try { await stat(p); return true; } catch { return false; }
+}
+
+/**
+ * Runs a stage's work against a fresh temporary folder and swaps it in only when the work
+ * succeeds, so a crash or a bad input never leaves a half-written stage output behind and
+ * never destroys the previous good one until the new one is complete.
+ */
+export async function withStageOutput<T>(dir: string, work: (tmpDir: string) => Promise<T>): Promise<T> {
+  const parent = path.dirname(dir);
+  await mkdir(parent, { recursive: true });
+  const tmp = path.join(parent, `.${path.basename(dir)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await mkdir(tmp, { recursive: true });
+  try {
+    const result = await work(tmp);
+    const old = `${tmp}.old`;
+    if (await exists(dir)) await rename(dir, old);
+    await rename(tmp, dir);
+    await rm(old, { recursive: true, force: true });
+    return result;
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}

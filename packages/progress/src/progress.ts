@@ -1,0 +1,66 @@
+import cliProgress from 'cli-progress';
+import { formatDuration, formatRate } from './format.ts';
+
+export interface ProgressOptions {
+  stage: string;          // shown first on every line
+  task: string;           // what is being counted, e.g. 'embed chunks'
+  total: number;
+  unit?: string;          // 'rows', 'chunks', 'tokens'
+  /** Where non-TTY progress lines go (CI logs, Nx output). Defaults to stderr. */
+  sink?: (line: string) => void;
+  /** Force the line mode even on a terminal (tests). */
+  plain?: boolean;
+  now?: () => number;
+}
+
+export interface Progress {
+  tick(n?: number): void;
+  /** Ends the bar and prints the one-line summary; returns it. */
+  done(extra?: string): string;
+}
+
+/**
+ * A progress display with items done, rate and ETA. On a terminal it is a live cli-progress bar;
+ * elsewhere (Nx, CI) it prints a line at most every few seconds so logs stay readable.
+ */
+export function createProgress(opts: ProgressOptions): Progress {
+  const unit = opts.unit ?? 'items';
+  const now = opts.now ?? (() => performance.now());
+  const sink = opts.sink ?? ((l: string) => process.stderr.write(l + '\n'));
+  const started = now();
+  let done = 0;
+  const live = !opts.plain && !opts.sink && process.stderr.isTTY && !process.env.CI;
+  const bar = live
+    ? new cliProgress.SingleBar({
+        format: `[${opts.stage}] ${opts.task} {bar} {value}/{total} ${unit} | {rate} | ETA {eta_formatted}`,
+        stream: process.stderr, hideCursor: true, etaBuffer: 50,
+      }, cliProgress.Presets.shades_classic)
+    : null;
+  bar?.start(opts.total, 0, { rate: '' });
+  let lastLine = started;
+
+  const rate = () => done / Math.max((now() - started) / 1000, 1e-9);
+  return {
+    tick(n = 1) {
+      done += n;
+      if (bar) {
+        bar.update(done, { rate: formatRate(rate(), unit) });
+        return;
+      }
+      const t = now();
+      if (t - lastLine >= 5000 || done === opts.total) {
+        lastLine = t;
+        const r = rate();
+        const eta = r > 0 ? (opts.total - done) / r : Infinity;
+        sink(`[${opts.stage}] ${opts.task}: ${done}/${opts.total} ${unit} (${Math.round((100 * done) / Math.max(opts.total, 1))}%), ${formatRate(r, unit)}, ETA ${formatDuration(eta)}`);
+      }
+    },
+    done(extra) {
+      bar?.stop();
+      const secs = (now() - started) / 1000;
+      const line = `[${opts.stage}] ${opts.task}: ${done} ${unit} in ${formatDuration(secs)} (${formatRate(done / Math.max(secs, 1e-9), unit)})${extra ? ` ${extra}` : ''}`;
+      sink(line);
+      return line;
+    },
+  };
+}

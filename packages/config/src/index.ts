@@ -1,5 +1,4 @@
 export * from './pipeline-schema.ts';
 export * from './load-pipeline.ts';
-export * from './stage-digest.ts';
 export * from './stage-command.ts';
 export { suggest } from './yaml-errors.ts';

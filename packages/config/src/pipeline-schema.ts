@@ -23,6 +23,10 @@ const CsvDocuments = z.strictObject({
   /** Split long rows with the splitter instead of keeping one chunk per row. */
   split: z.boolean().default(false),
   limit: z.number().int().positive().optional(),
+  /** Text for an empty {column} value (a placeholder may carry its own: {price|n/a}). */
+  empty_value: z.string().default('unknown'),
+  /** In a multi-line template, drop a line whose placeholders are all empty (e.g. no price, no 'Price:' line). */
+  drop_empty_lines: z.boolean().default(true),
 });
 
 const TextDocuments = z.strictObject({
@@ -34,7 +38,14 @@ const TextDocuments = z.strictObject({
 
 const PdfDocuments = z.strictObject({
   kind: z.literal('pdf'),
+  /** One PDF, or a folder (every .pdf below it). */
   path: z.string(),
+  /** Text order per page: the content stream's (right for pdfTeX), or by position with two-column detection. */
+  order: z.enum(['stream', 'position']).default('stream'),
+  /** Join words hyphenated across line breaks ("optimiza-\ntion" -> "optimization"). */
+  dehyphenate: z.boolean().default(true),
+  /** Unicode normalisation of the extracted text; ligatures (fi, fl, ff, ffi, ffl) are always expanded. */
+  unicode: z.enum(['nfkc', 'nfc', 'none']).default('nfkc'),
 });
 
 export const DocumentSource = z.discriminatedUnion('kind', [CsvDocuments, TextDocuments, PdfDocuments]);
@@ -82,14 +93,21 @@ export const EmbedSection = z.strictObject({
     language: z.enum(['english', 'german', 'none']).default('english'),
     /** A stop-word list, one word a line, instead of the language's built-in one. */
     stopwords: z.string().optional(),
+    /** Stem tokens (Porter for english, Snowball for german; 'none' never stems). */
+    stem: z.boolean().default(true),
   }).optional(),
   dense: z.strictObject({
     /** A hub id or a local folder in the Hugging Face layout. */
     model: z.string(),
-    pooling: z.enum(['mean', 'cls', 'none']).default('mean'),
+    /** Unset: the model family's pooling (cls for bge, mean otherwise). */
+    pooling: z.enum(['mean', 'cls', 'none']).optional(),
     normalize: z.boolean().default(true),
-    query_prefix: z.string().default(''),
-    document_prefix: z.string().default(''),
+    /** Unset: the model family's prefix ('query: ' for e5, bge's search instruction, else none). */
+    query_prefix: z.string().optional(),
+    /** Unset: the model family's prefix ('passage: ' for e5, else none). */
+    document_prefix: z.string().optional(),
+    /** Where hub ids are looked up locally (<models_dir>/<hub id>) and, with allow_remote, downloaded to. */
+    models_dir: z.string().default('models'),
     batch_size: z.number().int().positive().default(32),
     dtype: z.enum(['fp32', 'fp16', 'q8']).default('fp32'),
     /** Allow downloading from the hub. Off by default: offline runs must never reach for the network. */
@@ -121,7 +139,11 @@ export const RankSection = z.strictObject({
     svg: z.boolean().default(true),
     png: z.boolean().default(true),
     max_questions: z.number().int().min(0).default(20),
-  }).default({ svg: true, png: true, max_questions: 20 }),
+    /** Font files (.ttf/.otf/.ttc) tried before the system ones, e.g. a CJK font for Japanese POVs. */
+    fonts: z.array(z.string()).default([]),
+    /** Characters of chunk text and POV text shown in the heatmap's row and column labels. */
+    label_chars: z.number().int().min(8).default(40),
+  }).default({ svg: true, png: true, max_questions: 20, fonts: [], label_chars: 40 }),
 });
 
 export const PipelineSchema = z.strictObject({

@@ -3,7 +3,6 @@ import { Command } from 'commander';
 import { withStageOutput } from '@ragrpo/contracts';
 import { createLogger, formatDuration, type Logger } from '@ragrpo/progress';
 import { loadPipeline, type LoadedPipeline } from './load-pipeline.ts';
-import { stageDigest } from './stage-digest.ts';
 
 export interface StageContext {
   pipeline: LoadedPipeline;
@@ -34,7 +33,7 @@ export async function runStageCommand(stage: string, run: (ctx: StageContext) =>
   const program = new Command(`ragrpo-${stage}`)
     .description(`Runs the ${stage} stage of a ragrpo pipeline`)
     .requiredOption('-p, --pipeline <file>', 'pipeline YAML file, e.g. pipelines/pipeline.yaml')
-    .option('--digest <hex>', 'digest of this stage\'s settings (set by the Nx plugin so only they key the cache)')
+    .option('--digest <hex>', 'digest of this stage\'s settings; unused here, it is part of the command so Nx re-runs only the stage whose settings changed')
     .exitOverride();
   const log = createLogger(stage);
   const started = performance.now();
@@ -43,9 +42,6 @@ export async function runStageCommand(stage: string, run: (ctx: StageContext) =>
     const opts = program.opts<{ pipeline: string; digest?: string }>();
     const root = process.env.NX_WORKSPACE_ROOT ?? process.cwd();
     const pipeline = loadPipeline(path.resolve(root, opts.pipeline));
-    if (opts.digest && opts.digest !== stageDigest(pipeline.raw, stage)) {
-      log.warn(`the ${stage} settings changed since Nx computed this task's hash; re-run through nx so the cache stays right`);
-    }
     const finalDir = stageFolder(root, pipeline.name, stage);
     const summary = await withStageOutput(finalDir, (outDir) => run({
       pipeline, root, outDir,

@@ -40,8 +40,8 @@ const PdfDocuments = z.strictObject({
   kind: z.literal('pdf'),
   /** One PDF, or a folder (every .pdf below it). */
   path: z.string(),
-  /** Text order per page: the content stream's (right for pdfTeX), or by position with two-column detection. */
-  order: z.enum(['stream', 'position']).default('stream'),
+  /** Text order per page: by position (lines top to bottom, two-column pages column by column), or the content stream's. */
+  order: z.enum(['position', 'stream']).default('position'),
   /** Join words hyphenated across line breaks ("optimiza-\ntion" -> "optimization"). */
   dehyphenate: z.boolean().default(true),
   /** Unicode normalisation of the extracted text; ligatures (fi, fl, ff, ffi, ffl) are always expanded. */
@@ -123,11 +123,15 @@ export const IndexSection = z.strictObject({
     api_key_env: z.string().default('QDRANT_API_KEY'),
     timeout_ms: z.number().int().positive().default(10_000),
     batch_size: z.number().int().positive().default(256),
-  }).default({ api_key_env: 'QDRANT_API_KEY', timeout_ms: 10_000, batch_size: 256 }),
+    /** Retries of a transient Qdrant failure (network, timeout, 5xx, 429) per request, with back-off. */
+    retries: z.number().int().min(0).default(3),
+  }).default({ api_key_env: 'QDRANT_API_KEY', timeout_ms: 10_000, batch_size: 256, retries: 3 }),
   search: z.enum(['dense', 'sparse', 'hybrid']).default('sparse'),
   top_k: z.number().int().positive().default(10),
   /** Reciprocal rank fusion constant (Qdrant and the literature use 60). */
   rrf_k: z.number().positive().default(60),
+  /** Hybrid search: candidates fetched by each of dense and sparse before fusion; default max(2 * top_k, 50). */
+  prefetch: z.number().int().positive().optional(),
 });
 
 export const RankSection = z.strictObject({

@@ -53,12 +53,14 @@ function projectFor(pipelineFile, workspaceRoot) {
   targets.train = {
     executor: 'nx:noop',
     dependsOn: [STAGES[STAGES.length - 1].name],
+    // Nothing of its own to hash: the project root is the pipeline file, not a folder.
+    inputs: [],
     cache: false,
     metadata: { description: `runs every stage of ${pipelineFile}` },
   };
   return {
     projects: {
-      [`pipelines/${name}`]: { name, tags: ['type:pipeline'], targets },
+      [pipelineFile]: { name, tags: ['type:pipeline'], targets },
     },
   };
 }

@@ -30,8 +30,9 @@ describe('nx plugin', () => {
   it('turns a pipeline file into a project with one cached target per stage and train', async () => {
     const root = await workspace(yaml);
     const { projects } = projectFor('pipelines/demo.yaml', root);
-    const project = projects['pipelines/demo'];
+    const project = projects['pipelines/demo.yaml'];
     expect(project.name).toBe('demo');
+    expect(Object.keys(projects)).toEqual(['pipelines/demo.yaml']);
     expect(Object.keys(project.targets)).toEqual(['ingest', 'embed', 'index', 'rank', 'train']);
     expect(project.targets.embed.dependsOn).toEqual(['ingest']);
     expect(project.targets.train.dependsOn).toEqual(['rank']);
@@ -46,8 +47,8 @@ describe('nx plugin', () => {
   });
 
   it('changes only the edited stage\'s command when one section changes', async () => {
-    const a = projectFor('pipelines/demo.yaml', await workspace(yaml)).projects['pipelines/demo'].targets;
-    const b = projectFor('pipelines/demo.yaml', await workspace(yaml.replace('top_n: 3', 'top_n: 4'))).projects['pipelines/demo'].targets;
+    const a = projectFor('pipelines/demo.yaml', await workspace(yaml)).projects['pipelines/demo.yaml'].targets;
+    const b = projectFor('pipelines/demo.yaml', await workspace(yaml.replace('top_n: 3', 'top_n: 4'))).projects['pipelines/demo.yaml'].targets;
     for (const stage of ['ingest', 'embed', 'index']) expect(b[stage].options.command).toBe(a[stage].options.command);
     expect(b.rank.options.command).not.toBe(a.rank.options.command);
   });
@@ -62,7 +63,7 @@ describe('nx plugin', () => {
 
   it('still creates targets for a broken file so the stage can report the error', async () => {
     const { projects } = projectFor('pipelines/demo.yaml', await workspace('ingest: [\n'));
-    expect(Object.keys(projects['pipelines/demo'].targets)).toContain('train');
+    expect(Object.keys(projects['pipelines/demo.yaml'].targets)).toContain('train');
   });
 
   it('hashes file contents, including files outside the workspace and missing ones', async () => {

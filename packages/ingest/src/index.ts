@@ -1,0 +1,18 @@
+export * from './types.ts';
+export { runIngest, writeIngestArtifacts, ingestSummary, INGEST_ARTIFACTS } from './ingest.ts';
+export type { IngestContext, IngestReport, IngestResult, DocumentReport } from './ingest.ts';
+export { readCsvDocuments, type CsvDocumentOptions, type CsvDocumentResult } from './csv-documents.ts';
+export { parseCsvText, type ParsedCsv, type CsvRecord, type BadRecord } from './csv-records.ts';
+export { compileTemplate, checkTemplateColumns, renderTemplate, type RowTemplate, type RenderOptions } from './row-template.ts';
+export { readTextDocuments, type TextDocumentOptions } from './text-documents.ts';
+export { readPdfDocuments, extractPdfText, pageAt, type PdfText, type PdfDocumentOptions, type PdfExtractOptions } from './pdf-documents.ts';
+export { cleanPdfText, type CleanupOptions } from './pdf-text-cleanup.ts';
+export { layoutPage, type PdfTextItem } from './pdf-layout.ts';
+export { splitText, type SplitterOptions, type TextPiece } from './split-text.ts';
+export { readQuestions, assignSplit, parseIdList, type QuestionOptions } from './questions.ts';
+export { readPovs, type PovOptions } from './povs.ts';
+export { readPreferences, type PreferenceOptions } from './preferences.ts';
+export { parseTurns, parseListLiteral } from './turns.ts';
+export { readRecords, findColumn, inferFormat, type RecordSet, type SourceRecord, type RecordFormat } from './read-records.ts';
+export { readUtf8File, decodeUtf8, firstInvalidUtf8 } from './utf8-file.ts';
+export { csvRowChunkId, documentChunkId, shortHash, unitHash } from './ids.ts';

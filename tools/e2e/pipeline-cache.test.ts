@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The stage DAG through Nx itself, in this workspace: a throw-away pipeline file, a private
@@ -48,7 +49,7 @@ function nx(...args: string[]): string {
 function tasks(out: string) {
   const ran: string[] = [];
   const cached: string[] = [];
-  for (const m of out.matchAll(/> nx run [^:\s]+:(\w+)([^\n]*)/g)) (/cache/.test(m[2]) ? cached : ran).push(m[1]);
+  for (const m of stripVTControlCharacters(out).matchAll(/> nx run [^:\s]+:(\w+)([^\n]*)/g)) (/cache/.test(m[2]) ? cached : ran).push(m[1]);
   return { ran: ran.sort(), cached: cached.sort() };
 }
 

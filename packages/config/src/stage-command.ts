@@ -33,13 +33,12 @@ export async function runStageCommand(stage: string, run: (ctx: StageContext) =>
   const program = new Command(`ragrpo-${stage}`)
     .description(`Runs the ${stage} stage of a ragrpo pipeline`)
     .requiredOption('-p, --pipeline <file>', 'pipeline YAML file, e.g. pipelines/pipeline.yaml')
-    .option('--digest <hex>', 'digest of this stage\'s settings; unused here, it is part of the command so Nx re-runs only the stage whose settings changed')
     .exitOverride();
   const log = createLogger(stage);
   const started = performance.now();
   try {
     program.parse(argv);
-    const opts = program.opts<{ pipeline: string; digest?: string }>();
+    const opts = program.opts<{ pipeline: string }>();
     const root = process.env.NX_WORKSPACE_ROOT ?? process.cwd();
     const pipeline = loadPipeline(path.resolve(root, opts.pipeline));
     const finalDir = stageFolder(root, pipeline.name, stage);

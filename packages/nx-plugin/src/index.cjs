@@ -1,32 +1,18 @@
 'use strict';
 // Nx plugin: each pipelines/<name>.yaml becomes project <name> whose targets are the stages
 // (ingest -> embed -> index -> rank) plus `train`, which runs them all.
-const fs = require('node:fs');
 const path = require('node:path');
-const { parse } = require('yaml');
-const { STAGES, SHARED_PACKAGES, dataFiles } = require('./stage-graph.cjs');
-const { stageDigest } = require('./stage-digest.cjs');
+const { STAGES, SHARED_PACKAGES } = require('./stage-graph.cjs');
 
-const HASHER = 'node packages/nx-plugin/src/hash-files.cjs';
-
-function readRaw(file) {
-  try {
-    const raw = parse(fs.readFileSync(file, 'utf8'));
-    return raw && typeof raw === 'object' ? raw : {};
-  } catch {
-    // A broken file still gets its targets: the stage command reports the error with line and key.
-    return {};
-  }
-}
-
-function stageTarget(pipelineFile, name, stage, raw) {
+function stageTarget(pipelineFile, name, stage) {
   const sources = [stage.package, ...SHARED_PACKAGES, ...(stage.uses || [])]
     .map((p) => `{workspaceRoot}/packages/${p}/src/**/*`);
-  const files = dataFiles(raw, stage.name);
   const inputs = [
     ...sources,
     '{workspaceRoot}/package-lock.json',
-    ...(files.length ? [{ runtime: `${HASHER} ${files.map((f) => JSON.stringify(f)).join(' ')}` }] : []),
+    // This stage's own settings and the data files they name: one runtime digest, so that
+    // editing `rank:` changes rank's key alone (see stage-inputs.cjs for why not the command).
+    { runtime: `node packages/nx-plugin/src/stage-inputs.cjs ${pipelineFile} ${stage.name}` },
     ...(stage.env || []).map((env) => ({ env })),
     // Upstream artifacts are git-ignored, so fileset inputs cannot see them.
     ...(stage.needs.length ? [{ dependentTasksOutputFiles: '**/*', transitive: true }] : []),
@@ -38,18 +24,16 @@ function stageTarget(pipelineFile, name, stage, raw) {
     inputs,
     outputs: [`{workspaceRoot}/artifacts/${name}/${stage.name}`],
     options: {
-      // The digest of this stage's own settings keys the cache: editing `rank:` re-runs rank alone.
-      command: `npx tsx packages/${stage.package}/src/cli.ts --pipeline ${pipelineFile} --digest ${stageDigest(raw, stage.name)}`,
+      command: `npx tsx packages/${stage.package}/src/cli.ts --pipeline ${pipelineFile}`,
     },
     metadata: { description: `${stage.name} stage of ${pipelineFile}`, technologies: ['ragrpo'] },
   };
 }
 
-function projectFor(pipelineFile, workspaceRoot) {
+function projectFor(pipelineFile) {
   const name = path.basename(pipelineFile).replace(/\.ya?ml$/, '');
-  const raw = readRaw(path.join(workspaceRoot, pipelineFile));
   const targets = {};
-  for (const stage of STAGES) targets[stage.name] = stageTarget(pipelineFile, name, stage, raw);
+  for (const stage of STAGES) targets[stage.name] = stageTarget(pipelineFile, name, stage);
   targets.train = {
     executor: 'nx:noop',
     dependsOn: [STAGES[STAGES.length - 1].name],
@@ -67,7 +51,7 @@ function projectFor(pipelineFile, workspaceRoot) {
 
 const createNodes = [
   'pipelines/*.{yaml,yml}',
-  (files, _options, context) => files.map((file) => [file, projectFor(file, context.workspaceRoot)]),
+  (files) => files.map((file) => [file, projectFor(file)]),
 ];
 
 module.exports = { createNodes, createNodesV2: createNodes, projectFor };

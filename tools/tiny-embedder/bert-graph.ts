@@ -6,7 +6,10 @@
  * Inputs are int64 [batch, sequence] with symbolic dims, as transformers.js feeds them.
  */
 import { mulberry32, normalSampler, streamSeed } from '../tiny-llm/prng.ts';
-import { FLOAT, INT64, type Graph, type Node, type Tensor } from './onnx-proto.ts';
+import type { Attr, ConstTensor, GraphDef, NodeDef } from '@ragrpo/graph';
+
+/** ONNX TensorProto.DataType FLOAT, for the Cast node. */
+const FLOAT = 1;
 
 export interface BertShape {
   vocabSize: number;
@@ -18,25 +21,25 @@ export interface BertShape {
 }
 
 /** Weights drawn from N(0, std^2), one independent stream per tensor name so shapes do not shift each other. */
-function normal(seed: number, name: string, dims: number[], std: number): Tensor {
+function normal(seed: number, name: string, dims: number[], std: number): ConstTensor {
   const draw = normalSampler(mulberry32(streamSeed(seed, name)));
   const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
   for (let i = 0; i < data.length; i++) data[i] = draw() * std;
-  return { name, dims, data };
+  return { name, dtype: 'float32', dims, data };
 }
 
-function filled(name: string, dims: number[], value: number): Tensor {
-  return { name, dims, data: new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value) };
+function filled(name: string, dims: number[], value: number): ConstTensor {
+  return { name, dtype: 'float32', dims, data: new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value) };
 }
 
-function int64(name: string, values: number[], dims: number[] = [values.length]): Tensor {
-  return { name, dims, data: BigInt64Array.from(values.map(BigInt)) };
+function int64(name: string, values: number[], dims: number[] = [values.length]): ConstTensor {
+  return { name, dtype: 'int64', dims, data: BigInt64Array.from(values.map(BigInt)) };
 }
 
-export function bertGraph(shape: BertShape, seed: number): Graph {
+export function bertGraph(shape: BertShape, seed: number, opset: number): GraphDef {
   const { vocabSize: V, hidden: H, intermediate: I, maxPositions: P, typeVocabSize: T } = shape;
   const wStd = 1 / Math.sqrt(H);
-  const initializers: Tensor[] = [
+  const initializers: ConstTensor[] = [
     normal(seed, 'word_embeddings', [V, H], 1),
     normal(seed, 'position_embeddings', [P, H], 0.1),
     normal(seed, 'token_type_embeddings', [T, H], 0.1),
@@ -55,9 +58,9 @@ export function bertGraph(shape: BertShape, seed: number): Graph {
     // Added to the scores of padded keys: exp(-1e4) is 0 in float32, so padding never leaks in.
     filled('mask_fill', [], -1e4),
   ];
-  const nodes: Node[] = [];
-  const op = (opType: string, inputs: string[], output: string, attrs?: Node['attrs']) => {
-    nodes.push({ opType, inputs, outputs: [output], attrs });
+  const nodes: NodeDef[] = [];
+  const op = (opType: string, inputs: string[], output: string, attrs: Record<string, Attr> = {}) => {
+    nodes.push({ opType, inputs, outputs: [output], name: output, attrs });
     return output;
   };
   const linear = (x: string, w: string, b: string, out: string) => op('Add', [op('MatMul', [x, w], `${out}_mm`), b], out);
@@ -94,12 +97,13 @@ export function bertGraph(shape: BertShape, seed: number): Graph {
   const f = linear(gelu, 'w2', 'b2', 'ffn_out');
   layerNorm(op('Add', [x1, f], 'res2'), 'out_ln', 'last_hidden_state');
 
-  const ids = (name: string) => ({ name, elemType: INT64, shape: ['batch_size', 'sequence_length'] });
+  const ids = (name: string) => ({ name, dtype: 'int64' as const, shape: ['batch_size', 'sequence_length'] });
   return {
     name: 'tiny_bert_embedder',
+    opset,
     nodes,
     initializers,
     inputs: [ids('input_ids'), ids('attention_mask'), ids('token_type_ids')],
-    outputs: [{ name: 'last_hidden_state', elemType: FLOAT, shape: ['batch_size', 'sequence_length', H] }],
+    outputs: [{ name: 'last_hidden_state', dtype: 'float32', shape: ['batch_size', 'sequence_length', H] }],
   };
 }

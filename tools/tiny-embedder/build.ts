@@ -12,12 +12,11 @@ import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { bertGraph, type BertShape } from './bert-graph.ts';
 import { EMBEDDER_CORPUS } from './corpus.ts';
-import { encodeModel } from './onnx-proto.ts';
+import { writeModel } from '@ragrpo/graph';
 import { buildVocab, tokenizerConfigJson, tokenizerJson } from './wordpiece.ts';
 
 // LayerNormalization entered the default domain in opset 17; IR version 8 pairs with it.
 const OPSET = 17;
-const IR_VERSION = 8;
 const MAX_POSITIONS = 512;
 
 export interface TinyEmbedderOptions {
@@ -65,7 +64,7 @@ export async function buildTinyEmbedder(opts: TinyEmbedderOptions): Promise<Tiny
     ['config.json', JSON.stringify(config, null, 2) + '\n'],
     ['tokenizer.json', JSON.stringify(tokenizerJson(vocab))],
     ['tokenizer_config.json', JSON.stringify(tokenizerConfigJson(MAX_POSITIONS), null, 2) + '\n'],
-    ['onnx/model.onnx', encodeModel(bertGraph(shape, opts.seed), OPSET, IR_VERSION, 'ragrpo-tiny-embedder')],
+    ['onnx/model.onnx', writeModel(bertGraph(shape, opts.seed, OPSET), { producerName: 'ragrpo-tiny-embedder' })],
   ];
   for (const [name, data] of files) await writeFile(path.join(dir, name), data);
   return { dir, hidden, vocabSize: vocab.length, files: files.map(([n]) => n) };

@@ -22,7 +22,8 @@ export interface NodeDef {
 export interface ValueInfoDef {
   name: string;
   dtype: DType;
-  shape: readonly number[];
+  /** Fixed sizes, or names for symbolic dimensions (`dim_param`, e.g. 'batch_size') in graphs built by hand. */
+  shape: readonly (number | string)[];
 }
 export interface GraphDef {
   name: string;
@@ -158,7 +159,8 @@ function writeValueInfo(w: W, v: ValueInfoDef): void {
   w.uint32((2 << 3) | 2).fork(); // TensorShapeProto (present even for scalars: rank 0)
   for (const d of v.shape) {
     w.uint32((1 << 3) | 2).fork();
-    w.uint32((1 << 3) | 0).int64(d);
+    if (typeof d === 'string') w.uint32((2 << 3) | 2).string(d); // Dimension.dim_param
+    else w.uint32((1 << 3) | 0).int64(d); // Dimension.dim_value
     w.ldelim();
   }
   w.ldelim();

@@ -10,8 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseModelConfig, validateWeights, type ModelConfig } from '../../packages/model/src/model-config.ts';
-import { writeSafetensors, type SafetensorsDType } from '../../packages/model/src/safetensors.ts';
+import { parseModelConfig, validateWeights, writeSafetensors, type ModelConfig, type SafetensorsDType } from '@ragrpo/model';
 import { TINY_ARCHS, tinyConfigJson, type TinyArch } from './arch-presets.ts';
 import { buildTinyTokenizer } from './tokenizer-files.ts';
 import { randomWeights } from './weights.ts';
@@ -123,6 +122,14 @@ function intArg(name: string) {
   };
 }
 
+function positiveNumberArg(name: string) {
+  return (v: string): number => {
+    const x = Number(v);
+    if (!Number.isFinite(x) || x <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got "${v}"`);
+    return x;
+  };
+}
+
 export function main(argv: string[]): void {
   const program = new Command()
     .name('tiny-llm')
@@ -138,7 +145,7 @@ export function main(argv: string[]): void {
     .option('--vocab <n>', 'tokenizer vocabulary size incl. 5 added tokens', intArg('--vocab'))
     .option('--max-positions <n>', 'max_position_embeddings', intArg('--max-positions'))
     .option('--sliding-window <n>', 'mistral sliding_window', intArg('--sliding-window'))
-    .option('--init-std <x>', 'weight init std', (v) => Number(v))
+    .option('--init-std <x>', 'std of the N(0, x) linear/embedding weights (default 0.02)', positiveNumberArg('--init-std'))
     .addOption(new Option('--dtype <dtype>', 'stored weight dtype').choices(['F32', 'BF16', 'F16']).default('F32'))
     .parse(argv);
   const o = program.opts();

@@ -4,7 +4,7 @@
  * other tensors exist. Linear/embedding weights ~ N(0, initStd) like HF's initializer_range;
  * RMSNorm weights 1 + N(0, normNoise) and biases N(0, biasStd) so that neither is a no-op in tests.
  */
-import { expectedTensorShapes, type ModelConfig } from '../../packages/model/src/model-config.ts';
+import { expectedTensorShapes, type ModelConfig } from '@ragrpo/model';
 import { mulberry32, normalSampler, streamSeed } from './prng.ts';
 
 export interface WeightInit {

@@ -1,14 +1,14 @@
 /**
- * Calls the PyTorch oracle (llama_reference.py) from TypeScript tests. Test-only: it needs a
- * python3 with torch (Debian python3-torch), found by findTorchPython().
+ * Runs the PyTorch oracle (tools/reference/llama_reference.py, a float64 pure-torch forward) as a child
+ * process. Test-only: it needs a python3 with torch (Debian python3-torch), found by findTorchPython().
+ * The script is called by path, so the engine's tests do not import the tooling project.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-export const REFERENCE_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'llama_reference.py');
+export const REFERENCE_SCRIPT = path.resolve(import.meta.dirname, '../../..', 'tools', 'reference', 'llama_reference.py');
 
 let cached: string | null | undefined;
 

@@ -1,0 +1,61 @@
+// @ragrpo/model: Llama-family decoders on the @ragrpo/graph engine: loading, LoRA, KV-cache sampling,
+// per-token log-probs, SFT and GRPO training with checkpoints.
+
+// model folders (config, weights, tokenizer)
+export { loadModel, type LoadedModel } from './load-model.ts';
+export { readModelFolder, readGenerationDefaults, findWeightFiles, type ModelFolder, type GenerationDefaults } from './model-folder.ts';
+export {
+  parseModelConfig,
+  readModelConfig,
+  validateWeights,
+  expectedTensorShapes,
+  assertSequenceLength,
+  ModelConfigError,
+  SUPPORTED_ARCHITECTURES,
+  type ModelConfig,
+  type Architecture,
+  type RopeScaling,
+} from './model-config.ts';
+export { loadTokenizer, TokenizerError, type Tokenizer, type ChatMessage } from './tokenizer.ts';
+export {
+  readSafetensors,
+  writeSafetensors,
+  readShardedSafetensors,
+  writeShardedSafetensors,
+  bf16BitsToNumber,
+  numberToBf16Bits,
+  SafetensorsError,
+  type SafeTensor,
+  type SafetensorsDType,
+  type WritableTensor,
+} from './safetensors.ts';
+export type { WeightTensor, WeightMap } from './weights.ts';
+
+// graphs
+export { buildForward, buildDecodeStep, modelBytes, type ForwardOptions, type GraphModelOptions } from './graphs.ts';
+export { buildDecoderGraph, MASKED, type DecoderGraphOptions, type DecoderGraph } from './llama-graph.ts';
+export { ropeInverseFrequencies } from './rope.ts';
+export { tokenLogprobs } from './token-logprobs.ts';
+export { sftLossGraph } from './sft-loss.ts';
+export { grpoLossGraph, aggregationCoefficients, groupAdvantages, LOSS_AGGREGATIONS, type LossAggregation, type GrpoLossOptions } from './grpo-loss.ts';
+export { packBatch, bucketLength, type SequencePair, type PackedBatch } from './batch-layout.ts';
+
+// LoRA
+export { createLora, saveLora, loadLora, mergeLora, type LoraAdapter } from './lora.ts';
+export { LINEAR_MODULES, resolveLoraConfig, type LoraConfig, type LoraConfigInput, type LinearModule } from './lora-config.ts';
+
+// running: policy, sampling, training
+export { Policy, type PolicyOptions, type ModelWeights, type TrainableMode, type Logits, type PrefillResult } from './policy.ts';
+export { sample, type SamplingOptions, type Completion, type FinishReason } from './sampler.ts';
+export {
+  Trainer,
+  TrainingError,
+  type TrainerOptions,
+  type GrpoOptions,
+  type SftExample,
+  type GrpoExample,
+  type StepMetrics,
+} from './trainer.ts';
+export { latestCheckpoint } from './checkpoint.ts';
+export { exportModel, currentWeights } from './export-model.ts';
+export { Prng } from './prng.ts';

@@ -1,0 +1,229 @@
+// Autoregressive sampling with a KV cache. All prompts are run through ONE prefill; each prompt's cache is then
+// copied into G rows and the P*G completions are decoded together as one batch, one decode-graph run per token.
+// Logit processing follows transformers' order: repetition penalty, temperature, top-k, top-p.
+import { assertSequenceLength } from './model-config.ts';
+import { MASKED } from './llama-graph.ts';
+import type { Policy } from './policy.ts';
+import { Prng } from './prng.ts';
+
+export interface SamplingOptions {
+  /** Upper bound on generated tokens per completion. */
+  maxNewTokens: number;
+  /** 0 = greedy (argmax). Default 1. */
+  temperature?: number;
+  /** Keep only the k most likely tokens (0 or undefined = off). */
+  topK?: number;
+  /** Nucleus sampling: keep the smallest set of tokens with probability mass >= topP (1 = off). */
+  topP?: number;
+  /** transformers' repetition penalty over prompt + generated tokens (1 = off). */
+  repetitionPenalty?: number;
+  /** Tokens that end a completion (kept as its last token). Default: the model's eos_token_id list. */
+  eosTokenIds?: readonly number[];
+  /** Strings that end a completion once its decoded text contains one; needs `decode`. */
+  stopStrings?: readonly string[];
+  /** Token ids -> text (the tokenizer's decode), for stop strings and `text`. */
+  decode?: (ids: number[]) => string;
+  /** Completions per prompt (GRPO's group size G). Default 1. */
+  groupSize?: number;
+  seed?: number;
+  /** Observes the raw logits each row's token is chosen from (row = prompt * G + member, step = token index). */
+  onLogits?: (row: number, step: number, logits: Float32Array) => void;
+}
+
+export type FinishReason = 'eos' | 'stop' | 'length';
+
+export interface Completion {
+  promptIndex: number;
+  tokens: number[];
+  /** log p(token) under log_softmax(logits / temperature) (temperature 1 when greedy), before top-k/top-p/penalty */
+  logprobs: number[];
+  finishReason: FinishReason;
+  /** true when max new tokens was reached without EOS or a stop string */
+  truncated: boolean;
+  text?: string;
+}
+
+/** Returns completions grouped per prompt: result[p] holds the G completions of prompt p. */
+export async function sample(policy: Policy, prompts: readonly (readonly number[])[], opts: SamplingOptions): Promise<Completion[][]> {
+  const cfg = policy.config;
+  const P = prompts.length;
+  const G = opts.groupSize ?? 1;
+  const maxNew = opts.maxNewTokens;
+  const temperature = opts.temperature ?? 1;
+  const topK = opts.topK ?? 0;
+  const topP = opts.topP ?? 1;
+  const penalty = opts.repetitionPenalty ?? 1;
+  const eos = new Set(opts.eosTokenIds ?? cfg.eosTokenIds);
+  const stops = opts.stopStrings ?? [];
+  if (P === 0) return [];
+  if (!Number.isInteger(maxNew) || maxNew < 1) throw new Error(`maxNewTokens must be a positive integer, got ${maxNew}`);
+  if (!Number.isInteger(G) || G < 1) throw new Error(`groupSize must be a positive integer, got ${G}`);
+  if (!(temperature >= 0)) throw new Error(`temperature must be >= 0, got ${temperature}`);
+  if (!(topP > 0 && topP <= 1)) throw new Error(`topP must be in (0, 1], got ${topP}`);
+  if (!(penalty > 0)) throw new Error(`repetitionPenalty must be > 0, got ${penalty}`);
+  if (stops.length > 0 && !opts.decode) throw new Error('stopStrings need a decode function (pass the tokenizer decode)');
+  prompts.forEach((p, i) => {
+    if (p.length === 0) throw new Error(`prompt ${i} is empty; add at least one token (e.g. BOS)`);
+    try {
+      assertSequenceLength(cfg, p.length + maxNew);
+    } catch (e) {
+      throw new Error(`prompt ${i} (${p.length} tokens) + maxNewTokens ${maxNew}: ${(e as Error).message}`);
+    }
+    policy.checkIds(p);
+  });
+
+  const pre = await policy.prefill(prompts);
+  const Tp = pre.promptLen;
+  const N = P * G;
+  const S = policy.bucket(Tp + maxNew);
+  const KV = cfg.numKvHeads;
+  const hd = cfg.headDim;
+  const V = cfg.vocabSize;
+  const L = cfg.numLayers;
+
+  // KV cache [N, KV, S, hd] per layer: prompt p's slots copied into its G rows.
+  const rowStride = KV * S * hd;
+  const keys = Array.from({ length: L }, () => new Float32Array(N * rowStride));
+  const values = Array.from({ length: L }, () => new Float32Array(N * rowStride));
+  for (let l = 0; l < L; l++) {
+    for (let p = 0; p < P; p++) {
+      for (let h = 0; h < KV; h++) {
+        const src = (p * KV + h) * Tp * hd;
+        for (let gi = 0; gi < G; gi++) {
+          const dst = (p * G + gi) * rowStride + h * S * hd;
+          keys[l].set(pre.keys[l].subarray(src, src + Tp * hd), dst);
+          values[l].set(pre.values[l].subarray(src, src + Tp * hd), dst);
+        }
+      }
+    }
+  }
+  const valid = new Uint8Array(N * S);
+  for (let r = 0; r < N; r++) {
+    const len = prompts[Math.floor(r / G)].length;
+    for (let s = Tp - len; s < Tp; s++) valid[r * S + s] = 1;
+  }
+
+  const rng = new Prng(opts.seed ?? 0);
+  const rows = Array.from({ length: N }, (_, r) => ({
+    promptIndex: Math.floor(r / G),
+    tokens: [] as number[],
+    logprobs: [] as number[],
+    finish: null as FinishReason | null,
+    seen: new Set<number>(prompts[Math.floor(r / G)]),
+  }));
+  let logits: Float32Array = new Float32Array(N * V);
+  for (let r = 0; r < N; r++) logits.set(pre.logits.subarray(rows[r].promptIndex * V, (rows[r].promptIndex + 1) * V), r * V);
+
+  const scratch = new Float64Array(V);
+  for (let step = 0; step < maxNew; step++) {
+    for (let r = 0; r < N; r++) {
+      const row = rows[r];
+      if (row.finish) continue;
+      const lg = logits.subarray(r * V, (r + 1) * V);
+      opts.onLogits?.(r, step, lg);
+      const token = chooseToken(lg, scratch, { temperature, topK, topP, penalty, seen: row.seen, rng });
+      row.tokens.push(token);
+      row.logprobs.push(logSoftmaxAt(lg, token, temperature > 0 ? temperature : 1));
+      row.seen.add(token);
+      if (eos.has(token)) row.finish = 'eos';
+      else if (stops.length > 0 && stops.some((s) => opts.decode!(row.tokens).includes(s))) row.finish = 'stop';
+      else if (row.tokens.length >= maxNew) row.finish = 'length';
+    }
+    if (rows.every((r) => r.finish)) break;
+
+    // Feed each row's newest token; finished rows feed their last token again and are ignored.
+    const slot = Tp + step;
+    const inputIds = new BigInt64Array(N);
+    const positionIds = new BigInt64Array(N);
+    const bias = new Float32Array(N * (S + 1)).fill(MASKED);
+    for (let r = 0; r < N; r++) {
+      const row = rows[r];
+      inputIds[r] = BigInt(row.tokens[row.tokens.length - 1]);
+      positionIds[r] = BigInt(prompts[row.promptIndex].length + step);
+      for (let s = 0; s < S; s++) if (valid[r * S + s]) bias[r * (S + 1) + s] = 0;
+      bias[r * (S + 1) + S] = 0;
+    }
+    const out = await policy.decodeStep({ batch: N, capacity: S, inputIds, positionIds, attentionBias: bias, pastKeys: keys, pastValues: values });
+    for (let l = 0; l < L; l++) {
+      for (let r = 0; r < N; r++) {
+        for (let h = 0; h < KV; h++) {
+          const src = (r * KV + h) * hd;
+          const dst = r * rowStride + (h * S + slot) * hd;
+          keys[l].set(out.keys[l].subarray(src, src + hd), dst);
+          values[l].set(out.values[l].subarray(src, src + hd), dst);
+        }
+      }
+    }
+    for (let r = 0; r < N; r++) valid[r * S + slot] = 1;
+    logits = out.logits;
+  }
+
+  const result: Completion[][] = Array.from({ length: P }, () => []);
+  for (const row of rows) {
+    const finishReason = row.finish ?? 'length';
+    const c: Completion = {
+      promptIndex: row.promptIndex,
+      tokens: row.tokens,
+      logprobs: row.logprobs,
+      finishReason,
+      truncated: finishReason === 'length',
+    };
+    if (opts.decode) c.text = opts.decode(row.tokens);
+    result[row.promptIndex].push(c);
+  }
+  return result;
+}
+
+/** log_softmax(logits / t)[token], in float64. */
+export function logSoftmaxAt(logits: Float32Array, token: number, t: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i] / t > max) max = logits[i] / t;
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] / t - max);
+  return logits[token] / t - max - Math.log(sum);
+}
+
+interface ChooseOptions {
+  temperature: number;
+  topK: number;
+  topP: number;
+  penalty: number;
+  seen: ReadonlySet<number>;
+  rng: Prng;
+}
+
+/** Applies the logit processors and picks a token (argmax when temperature is 0). */
+export function chooseToken(logits: Float32Array, scratch: Float64Array, o: ChooseOptions): number {
+  const V = logits.length;
+  const x = scratch;
+  for (let i = 0; i < V; i++) x[i] = logits[i];
+  if (o.penalty !== 1) {
+    for (const t of o.seen) x[t] = x[t] > 0 ? x[t] / o.penalty : x[t] * o.penalty;
+  }
+  if (o.temperature === 0) {
+    let best = 0;
+    for (let i = 1; i < V; i++) if (x[i] > x[best]) best = i;
+    return best;
+  }
+  for (let i = 0; i < V; i++) x[i] /= o.temperature;
+  // Candidates sorted by logit, descending (ties by id, for determinism).
+  let order = Array.from({ length: V }, (_, i) => i).sort((a, b) => x[b] - x[a] || a - b);
+  if (o.topK > 0 && o.topK < V) order = order.slice(0, o.topK);
+  const max = x[order[0]];
+  let probs = order.map((i) => Math.exp(x[i] - max));
+  let total = probs.reduce((a, b) => a + b, 0);
+  if (o.topP < 1) {
+    let cum = 0;
+    let keep = 0;
+    while (keep < order.length && cum < o.topP * total) cum += probs[keep++];
+    order = order.slice(0, Math.max(keep, 1));
+    probs = probs.slice(0, order.length);
+    total = probs.reduce((a, b) => a + b, 0);
+  }
+  let u = o.rng.next() * total;
+  for (let k = 0; k < order.length; k++) {
+    u -= probs[k];
+    if (u < 0) return order[k];
+  }
+  return order[order.length - 1];
+}

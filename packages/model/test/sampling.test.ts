@@ -1,0 +1,178 @@
+// KV-cache decoding and the sampler: cached decode reproduces the full forward pass, sampling is reproducible
+// from its seed, temperature 0 is greedy, and a group of G completions costs one shared prefill.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Policy } from '../src/policy.ts';
+import { chooseToken, sample, type Completion } from '../src/sampler.ts';
+import { Prng } from '../src/prng.ts';
+import { relError, tinyModel } from './tiny-models.ts';
+
+let policy: Policy;
+beforeAll(async () => {
+  // qwen2 preset: GQA + biases + tied head, the most involved decode path.
+  policy = new Policy(await tinyModel('qwen2', { initStd: 0.1 }));
+});
+afterAll(async () => policy.release());
+
+const prompts = [
+  [3, 17, 250, 41, 9, 77, 120],
+  [5, 300, 12],
+];
+
+function logSoftmax(row: ArrayLike<number>): number[] {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) max = Math.max(max, row[i]);
+  let s = 0;
+  for (let i = 0; i < row.length; i++) s += Math.exp(row[i] - max);
+  return Array.from(row, (x) => x - max - Math.log(s));
+}
+
+describe('KV-cache decoding', () => {
+  it('gives the logits of a full forward pass at every generated position (left-padded batch, G = 2)', async () => {
+    const seen = new Map<string, Float32Array>();
+    const groups = await sample(policy, prompts, {
+      maxNewTokens: 8,
+      temperature: 1,
+      groupSize: 2,
+      seed: 7,
+      eosTokenIds: [],
+      onLogits: (row, step, lg) => seen.set(`${row}:${step}`, Float32Array.from(lg)),
+    });
+    const V = policy.config.vocabSize;
+    let rows = 0;
+    for (let p = 0; p < prompts.length; p++) {
+      for (let m = 0; m < 2; m++) {
+        const c = groups[p][m];
+        expect(c.tokens).toHaveLength(8);
+        // Full forward of the unpadded prompt + completion, no cache.
+        const full = await policy.forwardLogits([[...prompts[p], ...c.tokens]]);
+        for (let step = 0; step < 8; step++) {
+          const pos = prompts[p].length - 1 + step;
+          const expected = full.data.subarray(pos * V, (pos + 1) * V);
+          const got = seen.get(`${p * 2 + m}:${step}`)!;
+          expect(relError(got, expected)).toBeLessThan(1e-5);
+          // and the reported log-prob is the full pass's log-prob of the sampled token
+          expect(c.logprobs[step]).toBeCloseTo(logSoftmax(expected)[c.tokens[step]], 4);
+        }
+        rows++;
+      }
+    }
+    expect(rows).toBe(4);
+  });
+});
+
+describe('per-token log-probs (the training layout)', () => {
+  it('of ragged, padded pairs equal the log-softmax of each unpadded sequence', async () => {
+    const pairs = [
+      { promptIds: [3, 17, 250, 41, 9], completionIds: [12, 300, 45] },
+      { promptIds: [5], completionIds: [7, 8, 9, 10, 11, 12, 13] },
+      { promptIds: [8, 2, 77], completionIds: [1] },
+      { promptIds: [100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117], completionIds: [4, 4] },
+    ];
+    // batchSize 3: two session runs, the second with two filler rows
+    const got = await policy.logprobs(pairs, { batchSize: 3 });
+    const V = policy.config.vocabSize;
+    for (let i = 0; i < pairs.length; i++) {
+      const { promptIds, completionIds } = pairs[i];
+      const full = await policy.forwardLogits([[...promptIds, ...completionIds]]);
+      expect(got[i]).toHaveLength(completionIds.length);
+      completionIds.forEach((tok, t) => {
+        const pos = promptIds.length - 1 + t;
+        expect(got[i][t]).toBeCloseTo(logSoftmax(full.data.subarray(pos * V, (pos + 1) * V))[tok], 4);
+      });
+    }
+  });
+});
+
+describe('sampler', () => {
+  const run = (seed: number, extra: object = {}) =>
+    sample(policy, prompts, { maxNewTokens: 10, temperature: 1.0, topK: 50, topP: 0.95, groupSize: 3, seed, eosTokenIds: [], ...extra });
+  const tokens = (g: Completion[][]) => g.map((x) => x.map((c) => c.tokens));
+
+  it('same seed gives the same completions; another seed gives others', async () => {
+    const a = await run(11);
+    const b = await run(11);
+    const c = await run(12);
+    expect(tokens(a)).toEqual(tokens(b));
+    expect(a[0][0].logprobs).toEqual(b[0][0].logprobs);
+    expect(tokens(c)).not.toEqual(tokens(a));
+    // group members are distinct samples, not copies
+    expect(new Set(a[0].map((c) => c.tokens.join(','))).size).toBeGreaterThan(1);
+  });
+
+  it('temperature 0 is greedy: each token is the argmax of the full-pass logits', async () => {
+    const [[c]] = await sample(policy, [prompts[0]], { maxNewTokens: 6, temperature: 0, eosTokenIds: [] });
+    const full = await policy.forwardLogits([[...prompts[0], ...c.tokens]]);
+    const V = policy.config.vocabSize;
+    for (let step = 0; step < 6; step++) {
+      const row = full.data.subarray((prompts[0].length - 1 + step) * V, (prompts[0].length + step) * V);
+      let best = 0;
+      for (let i = 1; i < V; i++) if (row[i] > row[best]) best = i;
+      expect(c.tokens[step]).toBe(best);
+    }
+  });
+
+  it('a group of G completions runs the prefill once, then one decode run per token', async () => {
+    const before = { ...policy.runs };
+    const groups = await sample(policy, prompts, { maxNewTokens: 5, temperature: 1, groupSize: 4, seed: 3, eosTokenIds: [] });
+    expect(groups.map((g) => g.length)).toEqual([4, 4]);
+    expect(policy.runs.prefill - before.prefill).toBe(1);
+    // 5 tokens: the first comes from the prefill logits, the other 4 from batched decode steps
+    expect(policy.runs.decode - before.decode).toBe(4);
+  });
+
+  it('stops at EOS (kept as the last token) and marks truncation at max new tokens', async () => {
+    // Make the greedy continuation's 3rd token an EOS id: generation must stop right there.
+    const [[greedy]] = await sample(policy, [prompts[1]], { maxNewTokens: 6, temperature: 0, eosTokenIds: [] });
+    const eos = greedy.tokens[2];
+    const [[c]] = await sample(policy, [prompts[1]], { maxNewTokens: 6, temperature: 0, eosTokenIds: [eos] });
+    const firstEos = greedy.tokens.indexOf(eos);
+    expect(c.tokens).toEqual(greedy.tokens.slice(0, firstEos + 1));
+    expect(c.finishReason).toBe('eos');
+    expect(c.truncated).toBe(false);
+    expect(greedy.finishReason).toBe('length');
+    expect(greedy.truncated).toBe(true);
+  });
+
+  it('stops once the decoded text contains a stop string', async () => {
+    const decode = (ids: number[]) => ids.map((i) => `<${i}>`).join('');
+    const [[greedy]] = await sample(policy, [prompts[0]], { maxNewTokens: 6, temperature: 0, eosTokenIds: [] });
+    const stop = `<${greedy.tokens[1]}>`;
+    const [[c]] = await sample(policy, [prompts[0]], { maxNewTokens: 6, temperature: 0, eosTokenIds: [], stopStrings: [stop], decode });
+    expect(c.finishReason).toBe('stop');
+    expect(c.tokens).toEqual(greedy.tokens.slice(0, greedy.tokens.indexOf(greedy.tokens[1]) + 1));
+    expect(c.text).toBe(decode(c.tokens));
+  });
+
+  it('refuses a prompt plus max new tokens longer than the model allows', async () => {
+    const max = policy.config.maxPositionEmbeddings;
+    await expect(sample(policy, [prompts[0]], { maxNewTokens: max })).rejects.toThrow(/max_position_embeddings/);
+  });
+});
+
+describe('logit processors', () => {
+  const logits = Float32Array.from([2.0, 1.0, 0.5, -1.0, 3.0]);
+  const scratch = new Float64Array(5);
+  const draw = (o: Partial<Parameters<typeof chooseToken>[2]>, n = 4000) => {
+    const rng = new Prng(1);
+    const counts = new Array(5).fill(0);
+    for (let i = 0; i < n; i++) counts[chooseToken(logits, scratch, { temperature: 1, topK: 0, topP: 1, penalty: 1, seen: new Set(), rng, ...o })]++;
+    return counts.map((c) => c / n);
+  };
+  it('top-k keeps only the k largest logits', () => {
+    const f = draw({ topK: 2 });
+    expect(f[1] + f[2] + f[3]).toBe(0);
+    // renormalised softmax over {3.0, 2.0}: e^1/(1+e^1) = 0.731
+    expect(f[4]).toBeCloseTo(Math.E / (1 + Math.E), 1);
+  });
+  it('top-p keeps the smallest set reaching the mass', () => {
+    // softmax: p(4) = 0.629, p(0) = 0.231: topP 0.7 needs tokens 4 and 0 only
+    const f = draw({ topP: 0.7 });
+    expect(f[1] + f[2] + f[3]).toBe(0);
+    expect(f[0]).toBeGreaterThan(0.2);
+  });
+  it('repetition penalty divides positive and multiplies negative logits of seen tokens', () => {
+    // penalty 10 on token 4: 3.0 -> 0.3, so greedy picks token 0 (2.0)
+    expect(chooseToken(logits, scratch, { temperature: 0, topK: 0, topP: 1, penalty: 10, seen: new Set([4]), rng: new Prng(0) })).toBe(0);
+    expect(chooseToken(logits, scratch, { temperature: 0, topK: 0, topP: 1, penalty: 1, seen: new Set([4]), rng: new Prng(0) })).toBe(4);
+  });
+});

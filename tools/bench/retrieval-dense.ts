@@ -1,17 +1,6 @@
+import { mulberry32 } from '@ragrpo/config';
 import { denseTopK, naiveDenseTopK } from '@ragrpo/index';
 import type { Metrics } from './report.ts';
-
-/** mulberry32: a small seeded PRNG, so every run searches the same matrix. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `rows` x `dim` Gaussian vectors (Box-Muller), each scaled to unit length, row-major. */
 export function randomUnitVectors(rows: number, dim: number, seed: number): Float32Array {

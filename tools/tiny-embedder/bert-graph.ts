@@ -5,7 +5,7 @@
  *   -> feed-forward (GELU, erf form) -> residual + LayerNorm -> last_hidden_state
  * Inputs are int64 [batch, sequence] with symbolic dims, as transformers.js feeds them.
  */
-import { mulberry32, normalSampler, streamSeed } from '../tiny-llm/prng.ts';
+import { mulberry32, normalSampler, streamSeed } from '@ragrpo/config';
 import type { Attr, ConstTensor, GraphDef, NodeDef } from '@ragrpo/graph';
 
 /** ONNX TensorProto.DataType FLOAT, for the Cast node. */

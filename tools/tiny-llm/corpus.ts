@@ -4,7 +4,7 @@
  * code-ish text and non-ASCII characters so byte-level merges cover more than letters.
  * Fixed seed: every tiny model shares one tokenizer whatever its weight seed.
  */
-import { mulberry32 } from './prng.ts';
+import { mulberry32 } from '@ragrpo/config';
 
 const WINES = ['Riesling', 'Pinot Noir', 'Chardonnay', 'Merlot', 'Syrah', 'Malbec', 'Sauvignon Blanc', 'Tempranillo', 'rosé', 'Cabernet'];
 const REGIONS = ['Burgundy', 'Mosel', 'Rioja', 'Napa Valley', 'Barossa', 'Mendoza', 'Bordeaux', 'Willamette Valley', 'Marlborough', 'Rhône'];

@@ -5,7 +5,7 @@
  * RMSNorm weights 1 + N(0, normNoise) and biases N(0, biasStd) so that neither is a no-op in tests.
  */
 import { expectedTensorShapes, type ModelConfig } from '@ragrpo/model';
-import { mulberry32, normalSampler, streamSeed } from './prng.ts';
+import { mulberry32, normalSampler, streamSeed } from '@ragrpo/config';
 
 export interface WeightInit {
   seed: number;

@@ -3,20 +3,12 @@
  * graph in float64, differentiates it with grad(), then perturbs every input element
  * (or a seeded sample of them) in JS and re-runs ORT.
  */
+import { mulberry32 } from '@ragrpo/config';
 import { GraphBuilder, Session } from '../src/index.ts';
 import type { Feed, Tensor } from '../src/index.ts';
 
-/** mulberry32: tiny deterministic PRNG so tests are reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, so tests are reproducible. */
+export const rng = mulberry32;
 
 export function randn(r: () => number, n: number, scale = 1): Float64Array {
   const out = new Float64Array(n);

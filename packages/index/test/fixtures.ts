@@ -3,22 +3,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import type { Table } from 'apache-arrow';
+import { mulberry32 } from '@ragrpo/config';
 import { Chunks, DenseVectors, SparseVectors, tableFromRows } from '@ragrpo/contracts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const datasets = path.resolve(repoRoot, '..', 'shared', 'datasets');
 
-/** A small deterministic PRNG (mulberry32) so every test sees the same data. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (mulberry32) so every test sees the same data. */
+export const seededRandom = mulberry32;
 
 /** The oracle: every dot product, then a full sort (score descending, lower row first on ties). */
 export function bruteForceTopK(q: Float32Array, nq: number, m: Float32Array, n: number, dim: number, k: number) {

@@ -1,7 +1,8 @@
 /**
- * Seeded pseudo-random numbers for deterministic tiny models: mulberry32 (32-bit state, fast,
- * well-mixed enough for initialisation) and Box-Muller normals. Same seed -> same stream on every
- * platform, because everything is 32-bit integer arithmetic plus IEEE double maths.
+ * Seeded pseudo-random numbers, so that the pipeline's `seed` (and every test fixture, tiny model
+ * and benchmark input) reproduces exactly: mulberry32 (32-bit state, fast, well-mixed enough for
+ * initialisation and sampling, not for cryptography) and Box-Muller normals. Same seed -> same
+ * stream on every platform, because everything is 32-bit integer arithmetic plus IEEE double maths.
  */
 
 /** mulberry32: returns a function yielding uniforms in [0, 1). */

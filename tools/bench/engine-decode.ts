@@ -2,7 +2,7 @@
 // after one shared prefill, versus G separate single-completion sample() calls (each with its own prefill), same
 // prompt and max new tokens. EOS is disabled so every completion runs to maxNewTokens: equal work on both sides.
 import { Policy, sample } from '@ragrpo/model';
-import { mulberry32 } from '../tiny-llm/prng.ts';
+import { mulberry32 } from '@ragrpo/config';
 import { benchModel, parameterCount, type ModelDims } from './engine-models.ts';
 import { median } from './engine-step.ts';
 
@@ -13,6 +13,7 @@ export interface DecodeResult {
   batchedTokPerS: number;
   sequentialTokPerS: number;
   greedyBatchedMs: number;
+  greedySequentialMs: number;
   tokens: number;
 }
 
@@ -26,9 +27,9 @@ export async function decodeBench(o: { dims: ModelDims; group: number; promptLen
     const out = await sample(policy, [prompt], { ...common, temperature, groupSize: o.group, seed: 1 });
     return out[0].reduce((n, c) => n + c.tokens.length, 0);
   };
-  const sequential = async () => {
+  const sequential = async (temperature = 1) => {
     let n = 0;
-    for (let i = 0; i < o.group; i++) n += (await sample(policy, [prompt], { ...common, groupSize: 1, seed: 1 + i }))[0][0].tokens.length;
+    for (let i = 0; i < o.group; i++) n += (await sample(policy, [prompt], { ...common, temperature, groupSize: 1, seed: 1 + i }))[0][0].tokens.length;
     return n;
   };
   // warm-up: creates the prefill and decode sessions for both batch sizes
@@ -37,6 +38,7 @@ export async function decodeBench(o: { dims: ModelDims; group: number; promptLen
   const tb: number[] = [];
   const ts: number[] = [];
   const tg: number[] = [];
+  const tgs: number[] = [];
   for (let r = 0; r < o.runs; r++) {
     let t = performance.now();
     await batched();
@@ -47,6 +49,9 @@ export async function decodeBench(o: { dims: ModelDims; group: number; promptLen
     t = performance.now();
     await batched(0);
     tg.push(performance.now() - t);
+    t = performance.now();
+    await sequential(0);
+    tgs.push(performance.now() - t);
   }
   await policy.release();
   const batchedMs = median(tb);
@@ -58,6 +63,7 @@ export async function decodeBench(o: { dims: ModelDims; group: number; promptLen
     batchedTokPerS: (tokens / batchedMs) * 1000,
     sequentialTokPerS: (tokens / sequentialMs) * 1000,
     greedyBatchedMs: median(tg),
+    greedySequentialMs: median(tgs),
     tokens,
   };
 }

@@ -3,7 +3,7 @@
 // trained weight looks like to ORT). Best of several runs: the peak is what the machine can do when the noisy
 // host leaves it alone.
 import { GraphBuilder, Session } from '@ragrpo/graph';
-import { mulberry32 } from '../tiny-llm/prng.ts';
+import { mulberry32 } from '@ragrpo/config';
 
 export interface MatmulPeak {
   size: number;

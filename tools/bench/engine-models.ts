@@ -15,7 +15,7 @@ import {
   type ModelWeights,
 } from '@ragrpo/model';
 import { tinyConfigJson } from '../tiny-llm/arch-presets.ts';
-import { mulberry32 } from '../tiny-llm/prng.ts';
+import { mulberry32 } from '@ragrpo/config';
 
 export interface ModelDims {
   layers: number;
@@ -83,8 +83,15 @@ export function benchPolicy(model: ModelWeights, mode: TrainMode): Policy {
 
 export const GRAD_PREFIX = 'grad/';
 
+export interface StepGraphOptions {
+  /** Frozen initializers as in-memory external data: they reach ORT without a copy inside the protobuf bytes. */
+  externalData?: boolean;
+  /** Rematerialise norm/softmax/activation results in the backward instead of keeping them (GradOptions.recompute). */
+  recompute?: boolean;
+}
+
 /** Forward over all B*T positions, loss = -sum(w * log p(target)), gradients for every trained tensor. */
-export function trainStepGraph(policy: Policy, batch: number, seqLen: number, externalData = false): Uint8Array {
+export function trainStepGraph(policy: Policy, batch: number, seqLen: number, o: StepGraphOptions = {}): Uint8Array {
   const g = new GraphBuilder({ name: 'bench_train_step' });
   const params = policy.paramSource(g);
   const dec = buildDecoderGraph(g, policy.config, params, { batch, seqLen, lora: policy.loraInGraph(false, false) });
@@ -94,11 +101,11 @@ export function trainStepGraph(policy: Policy, batch: number, seqLen: number, ex
   const grads = g.grad(
     loss,
     names.map((n) => params.tensor(n)),
+    { recompute: o.recompute ?? false },
   );
   g.output('loss', loss);
   names.forEach((n, i) => g.output(GRAD_PREFIX + n, grads[i]));
-  // externalData: initializers stay in the builder's arrays and reach ORT without a protobuf copy.
-  return g.toOnnx(externalData ? { externalData: 'always' } : {});
+  return g.toOnnx(o.externalData ? { externalData: 'always' } : {});
 }
 
 /** Seeded token ids, causal mask, targets (next tokens) and per-token weights (1 / tokens). */

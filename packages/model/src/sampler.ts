@@ -192,7 +192,12 @@ interface ChooseOptions {
   rng: Prng;
 }
 
-/** Applies the logit processors and picks a token (argmax when temperature is 0). */
+/**
+ * Applies the logit processors and picks a token (argmax when temperature is 0).
+ * O(V) when neither top-k nor top-p is set: no sort of the vocabulary, which at 32k tokens would
+ * cost more per token than the decode step itself. With top-k only the k best are kept (a
+ * bounded heap); with top-p only tokens that can belong to the nucleus are sorted.
+ */
 export function chooseToken(logits: Float32Array, scratch: Float64Array, o: ChooseOptions): number {
   const V = logits.length;
   const x = scratch;
@@ -205,25 +210,86 @@ export function chooseToken(logits: Float32Array, scratch: Float64Array, o: Choo
     for (let i = 1; i < V; i++) if (x[i] > x[best]) best = i;
     return best;
   }
-  for (let i = 0; i < V; i++) x[i] /= o.temperature;
-  // Candidates sorted by logit, descending (ties by id, for determinism).
-  let order = Array.from({ length: V }, (_, i) => i).sort((a, b) => x[b] - x[a] || a - b);
-  if (o.topK > 0 && o.topK < V) order = order.slice(0, o.topK);
-  const max = x[order[0]];
-  let probs = order.map((i) => Math.exp(x[i] - max));
-  let total = probs.reduce((a, b) => a + b, 0);
+  let max = -Infinity;
+  for (let i = 0; i < V; i++) {
+    x[i] /= o.temperature;
+    if (x[i] > max) max = x[i];
+  }
+  let total = 0;
+  for (let i = 0; i < V; i++) {
+    x[i] = Math.exp(x[i] - max); // unnormalised probabilities from here on
+    total += x[i];
+  }
+  const topK = o.topK > 0 && o.topK < V ? o.topK : 0;
+  if (!topK && o.topP >= 1) {
+    let u = o.rng.next() * total;
+    for (let i = 0; i < V; i++) {
+      u -= x[i];
+      if (u < 0) return i;
+    }
+    return V - 1;
+  }
+  // Candidates best first (ties by id, for determinism).
+  let order = topK ? topKIndices(x, topK) : nucleusCandidates(x, total, o.topP);
+  // The nucleus is taken over what top-k kept, or over the whole distribution.
+  let mass = topK ? 0 : total;
+  if (topK) for (const i of order) mass += x[i];
   if (o.topP < 1) {
     let cum = 0;
     let keep = 0;
-    while (keep < order.length && cum < o.topP * total) cum += probs[keep++];
+    while (keep < order.length && cum < o.topP * mass) cum += x[order[keep++]];
     order = order.slice(0, Math.max(keep, 1));
-    probs = probs.slice(0, order.length);
-    total = probs.reduce((a, b) => a + b, 0);
+    mass = cum || x[order[0]];
   }
-  let u = o.rng.next() * total;
-  for (let k = 0; k < order.length; k++) {
-    u -= probs[k];
-    if (u < 0) return order[k];
+  let u = o.rng.next() * mass;
+  for (const i of order) {
+    u -= x[i];
+    if (u < 0) return i;
   }
   return order[order.length - 1];
+}
+
+const better = (p: Float64Array, a: number, b: number) => p[a] > p[b] || (p[a] === p[b] && a < b);
+
+/** The k most probable ids, best first, with a bounded min-heap (O(V log k)). */
+function topKIndices(p: Float64Array, k: number): number[] {
+  const heap: number[] = []; // heap[0] is the worst kept candidate
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let w = i;
+      if (l < heap.length && better(p, heap[w], heap[l])) w = l;
+      if (r < heap.length && better(p, heap[w], heap[r])) w = r;
+      if (w === i) return;
+      [heap[i], heap[w]] = [heap[w], heap[i]];
+      i = w;
+    }
+  };
+  for (let id = 0; id < p.length; id++) {
+    if (heap.length < k) {
+      heap.push(id);
+      for (let i = heap.length - 1; i > 0; ) {
+        const up = (i - 1) >> 1;
+        if (!better(p, heap[up], heap[i])) break;
+        [heap[i], heap[up]] = [heap[up], heap[i]];
+        i = up;
+      }
+    } else if (better(p, id, heap[0])) {
+      heap[0] = id;
+      down(0);
+    }
+  }
+  return heap.sort((a, b) => (better(p, a, b) ? -1 : 1));
+}
+
+/**
+ * Ids that can be in the top-p nucleus, best first. Tokens each below (1 - p) / V of the mass
+ * together hold at most 1 - p of it, so the nucleus never needs them: only the rest is sorted.
+ */
+function nucleusCandidates(p: Float64Array, total: number, topP: number): number[] {
+  const floor = ((1 - topP) * total) / p.length;
+  const ids: number[] = [];
+  for (let i = 0; i < p.length; i++) if (p[i] >= floor) ids.push(i);
+  return ids.sort((a, b) => (better(p, a, b) ? -1 : 1));
 }

@@ -175,4 +175,37 @@ describe('logit processors', () => {
     expect(chooseToken(logits, scratch, { temperature: 0, topK: 0, topP: 1, penalty: 10, seen: new Set([4]), rng: new Prng(0) })).toBe(0);
     expect(chooseToken(logits, scratch, { temperature: 0, topK: 0, topP: 1, penalty: 1, seen: new Set([4]), rng: new Prng(0) })).toBe(4);
   });
+  it('filters like a full sort of the vocabulary would (top-k, top-p, both), on a large vocabulary', () => {
+    // The reference: sort every id by probability, cut by k, then by the nucleus mass, walk in that order.
+    const V = 5000;
+    const gen = new Prng(3);
+    const big = Float32Array.from({ length: V }, () => gen.uniform(-4, 4) ** 3 / 8);
+    const reference = (u: number, topK: number, topP: number, t: number) => {
+      const p = Array.from(big, (l) => l / t);
+      const max = Math.max(...p);
+      const e = p.map((l) => Math.exp(l - max));
+      let order = e.map((_, i) => i).sort((a, b) => e[b] - e[a] || a - b);
+      if (topK) order = order.slice(0, topK);
+      let mass = order.reduce((a, i) => a + e[i], 0);
+      if (topP < 1) {
+        let cum = 0;
+        let keep = 0;
+        while (keep < order.length && cum < topP * mass) cum += e[order[keep++]];
+        order = order.slice(0, Math.max(keep, 1));
+        mass = cum;
+      }
+      let r = u * mass;
+      for (const i of order) if ((r -= e[i]) < 0) return i;
+      return order[order.length - 1];
+    };
+    const scratchBig = new Float64Array(V);
+    for (const [topK, topP] of [[50, 1], [0, 0.9], [40, 0.8]] as const) {
+      for (let n = 0; n < 30; n++) {
+        const seed = 100 + n;
+        const u = new Prng(seed).next();
+        const got = chooseToken(big, scratchBig, { temperature: 0.7, topK, topP, penalty: 1, seen: new Set(), rng: new Prng(seed) });
+        expect(got).toBe(reference(u, topK, topP, 0.7));
+      }
+    }
+  });
 });

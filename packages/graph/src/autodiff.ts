@@ -26,6 +26,9 @@ export interface GradOptions {
 /** Ops never recomputed: their outputs are the checkpoints. */
 const CHECKPOINT_OPS = new Set(['MatMul']);
 
+/** The tensors a node's VJP differentiates with respect to. */
+const gradInputs = (n: OpNode): (TensorRef | null)[] => n.gradInputs ?? n.inputs;
+
 export function grad(g: GraphCore, loss: Tensor, wrt: readonly Tensor[], opts: GradOptions = {}): TensorRef[] {
   const L = g.own(loss, 'grad loss');
   if (!isFloat(L.dtype)) throw new Error(`grad: loss '${L.name}' must be float, got ${L.dtype}`);
@@ -36,13 +39,13 @@ export function grad(g: GraphCore, loss: Tensor, wrt: readonly Tensor[], opts: G
   // 1. Tensors that depend (differentiably) on some wrt tensor.
   const fromWrt = new Set<TensorRef>(W);
   for (const n of forwardNodes) {
-    if (n.vjp && n.inputs.some((i) => i && fromWrt.has(i))) for (const o of n.outputs) fromWrt.add(o);
+    if (n.vjp && gradInputs(n).some((i) => i && fromWrt.has(i))) for (const o of n.outputs) fromWrt.add(o);
   }
   // 2. Tensors the loss depends on.
   const toLoss = new Set<TensorRef>([L]);
   for (let k = forwardNodes.length - 1; k >= 0; k--) {
     const n = forwardNodes[k];
-    if (n.outputs.some((o) => toLoss.has(o))) for (const i of n.inputs) if (i) toLoss.add(i);
+    if (n.outputs.some((o) => toLoss.has(o))) for (const i of [...n.inputs, ...gradInputs(n)]) if (i) toLoss.add(i);
   }
   const onPath = (t: TensorRef | null): t is TensorRef => !!t && fromWrt.has(t) && toLoss.has(t);
 
@@ -74,18 +77,20 @@ export function grad(g: GraphCore, loss: Tensor, wrt: readonly Tensor[], opts: G
       if (!onPath(out)) continue;
       const dy = total(out);
       if (!dy) continue;
-      const need = node.inputs.map((i) => onPath(i));
+      const targets = gradInputs(node);
+      const need = targets.map((i) => onPath(i));
       if (!need.some(Boolean)) continue;
       const ctx: VjpCtx = {
         g,
         node,
         dy,
         need,
-        x: (i) => remat(node.inputs[i] as TensorRef),
+        x: (i) => remat(targets[i] as TensorRef),
         y: () => remat(out),
+        value: remat,
       };
       const grads = node.vjp(ctx);
-      node.inputs.forEach((inp, i) => {
+      targets.forEach((inp, i) => {
         const gi = grads[i];
         if (!need[i] || !gi || !inp) return;
         if (!sameShape(gi.shape, inp.shape) || gi.dtype !== inp.dtype) {

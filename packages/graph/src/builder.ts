@@ -122,7 +122,11 @@ export class GraphBuilder {
   reduceMean(a: Tensor, axes?: number[], keepdims = false): Tensor { return R.reduceMean(this.g, a, axes, keepdims); }
   reduceMax(a: Tensor, axes?: number[], keepdims = false): Tensor { return R.reduceMax(this.g, a, axes, keepdims); }
   softmax(a: Tensor, axis = -1): Tensor { return R.softmax(this.g, a, axis); }
+  /** x / sqrt(mean(x², last axis) + eps) * weight, with a fused gradient for x and weight. */
+  rmsNorm(a: Tensor, weight: Tensor, eps: number): Tensor { return R.rmsNorm(this.g, a, weight, eps); }
   logSoftmax(a: Tensor, axis = -1): Tensor { return R.logSoftmax(this.g, a, axis); }
+  /** gatherElements(logSoftmax(a, axis), indices, axis) with a fused, cheaper gradient (per-token log-probs). */
+  logSoftmaxGather(a: Tensor, indices: Tensor, axis = -1): Tensor { return R.logSoftmaxGather(this.g, a, indices, axis); }
 
   // ---- comparisons / misc (no gradient)
   equal(a: X, b: X): Tensor { return E.compare(this.g, 'Equal', a, b); }

@@ -32,6 +32,11 @@ export interface OpNode {
   outputs: TensorRef[];
   attrs: Record<string, Attr>;
   vjp?: VjpRule;
+  /**
+   * The tensors the VJP differentiates with respect to, when they are not the ONNX inputs (fused gradient rules
+   * of composites: e.g. GatherElements(LogSoftmax(x)) sends its gradient straight to x). Defaults to `inputs`.
+   */
+  gradInputs?: (TensorRef | null)[];
   phase: Phase;
 }
 
@@ -43,8 +48,11 @@ export interface VjpCtx {
   dy: TensorRef;
   /** need[i]: whether input i lies on a path to a requested tensor (only those grads are emitted). */
   need: boolean[];
+  /** Forward value of differentiated input i (node.gradInputs ?? node.inputs). */
   x(i: number): TensorRef;
   y(): TensorRef;
+  /** Forward value of any tensor the rule reads (rematerialised like x()/y() when recomputing). */
+  value(t: TensorRef): TensorRef;
 }
 /** Returns one gradient per input (null where not needed or not differentiable). */
 export type VjpRule = (c: VjpCtx) => (TensorRef | null)[];
@@ -113,10 +121,13 @@ export class GraphCore {
     out: { shape: readonly number[]; dtype: DType },
     attrs: Record<string, Attr> = {},
     vjp?: VjpRule,
+    /** What the VJP differentiates with respect to, when not `inputs` (see OpNode.gradInputs). */
+    gradInputs?: (TensorRef | null)[],
   ): TensorRef {
     for (const i of inputs) if (i && i.owner !== this) throw new Error(`${opType}: input '${i.name}' belongs to another graph`);
     const node: OpNode = { index: this.nodes.length, opType, inputs, outputs: [], attrs, phase: this.phase };
     if (vjp && isFloat(out.dtype)) node.vjp = vjp;
+    if (gradInputs) node.gradInputs = gradInputs;
     const t = new TensorRef(this.freshName(opType.toLowerCase()), [...out.shape], out.dtype, 'op', this, node);
     node.outputs.push(t);
     this.nodes.push(node);

@@ -82,6 +82,18 @@ const cases: Case[] = [
   { name: 'softmax axis 1', inputs: [inp('a', [2, 3, 5])], build: (b, [x]) => b.softmax(x, 1) },
   { name: 'logSoftmax last axis', inputs: [inp('a', [2, 3, 5])], build: (b, [x]) => b.logSoftmax(x, -1) },
   { name: 'logSoftmax axis 0', inputs: [inp('a', [2, 3, 5])], build: (b, [x]) => b.logSoftmax(x, 0) },
+  {
+    name: 'logSoftmaxGather last axis (fused token log-prob)',
+    inputs: [inp('a', [2, 3, 5])],
+    build: (b, [x]) => b.logSoftmaxGather(x, b.constant(new BigInt64Array([0n, 4n, 2n, 2n, 1n, 3n]), [2, 3, 1]), -1),
+  },
+  {
+    name: 'logSoftmaxGather axis 1, two (repeated) picks per row, weighted',
+    inputs: [inp('a', [2, 4, 3]), inp('w', [2, 2, 3])],
+    build: (b, [x, w]) => b.mul(w, b.logSoftmaxGather(x, b.constant(new BigInt64Array([0n, 3n, 2n, 1n, 1n, 0n, 2n, 2n, 3n, 0n, 0n, 1n]), [2, 2, 3]), 1)),
+  },
+  { name: 'rmsNorm [2,3,6] with weight', inputs: [inp('a', [2, 3, 6]), inp('w', [6])], build: (b, [x, w]) => b.rmsNorm(x, w, 1e-5) },
+  { name: 'rmsNorm [4,5] large eps, reused input', inputs: [inp('a', [4, 5]), inp('w', [5])], build: (b, [x, w]) => b.mul(b.rmsNorm(x, w, 0.5), x) },
   // indexing
   {
     name: 'gather embedding (repeated ids, scatter-add)',
@@ -108,9 +120,21 @@ const cases: Case[] = [
   { name: 'slice negative bounds', inputs: [inp('a', [4, 6])], build: (b, [x]) => b.slice(x, [-3], [-1], [1]) },
   { name: 'slice step 2 (scatter grad)', inputs: [inp('a', [4, 7])], build: (b, [x]) => b.slice(x, [0, 1], [4, 7], [0, 1], [1, 2]) },
   { name: 'slice reversed step -1', inputs: [inp('a', [5, 3])], build: (b, [x]) => b.slice(x, [-1], [-1e9], [0], [-1]) },
+  { name: 'slice reversed partial range', inputs: [inp('a', [3, 7])], build: (b, [x]) => b.slice(x, [5, 2], [1, 0], [1, 0], [-1, -1]) },
+  {
+    name: 'swap halves by reversing a size-2 axis (RoPE)',
+    inputs: [inp('a', [2, 3, 8])],
+    build: (b, [x]) => b.mul(x, b.reshape(b.slice(b.reshape(x, [2, 3, 2, 4]), [-1], [-1e9], [2], [-1]), [2, 3, 8])),
+  },
   { name: 'concat axis 1 (3 inputs)', inputs: [inp('a', [2, 3]), inp('b', [2, 1]), inp('c', [2, 2])], build: (b, xs) => b.concat(xs, 1) },
   { name: 'concat axis 0 with reuse', inputs: [inp('a', [2, 3]), inp('b', [1, 3])], build: (b, [x, y]) => b.concat([x, y, x], 0) },
   { name: 'transpose [0,2,3,1]', inputs: [inp('a', [2, 3, 4, 2])], build: (b, [x]) => b.transpose(x, [0, 2, 3, 1]) },
+  { name: 'transpose of transpose folds', inputs: [inp('a', [2, 3, 4])], build: (b, [x]) => b.mul(b.transpose(b.transpose(x, [1, 2, 0]), [0, 2, 1]), 2) },
+  {
+    name: 'matmul [2,3,4] x transpose(W [5,4]) (weight stored [out,in])',
+    inputs: [inp('a', [2, 3, 4]), inp('w', [5, 4])],
+    build: (b, [x, w]) => b.matmul(x, b.transpose(w, [1, 0])),
+  },
   { name: 'reshape with -1', inputs: [inp('a', [2, 3, 4])], build: (b, [x]) => b.reshape(x, [4, -1]) },
   { name: 'unsqueeze + squeeze', inputs: [inp('a', [3, 4])], build: (b, [x]) => b.mul(b.unsqueeze(x, [0, 2]), b.squeeze(b.unsqueeze(x, [1]), [1])) },
   { name: 'expand [3,1] -> [2,3,4]', inputs: [inp('a', [3, 1])], build: (b, [x]) => b.expand(x, [2, 3, 4]) },

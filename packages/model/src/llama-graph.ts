@@ -81,11 +81,8 @@ export function buildDecoderGraph(
   const pastValues: Tensor[] = [];
 
   const c = (v: number) => g.constant(v);
-  const eps = c(cfg.rmsNormEps);
-  const rmsNorm = (x: Tensor, weightName: string): Tensor => {
-    const ms = g.reduceMean(g.mul(x, x), [x.shape.length - 1], true);
-    return g.mul(g.mul(x, g.rsqrt(g.add(ms, eps))), params.tensor(weightName));
-  };
+  // x * rsqrt(mean(x²) + eps) * weight, with the builder's fused RMSNorm gradient.
+  const rmsNorm = (x: Tensor, weightName: string): Tensor => g.rmsNorm(x, params.tensor(weightName), cfg.rmsNormEps);
 
   const loraScaleT = opts.lora ? c(loraScale(opts.lora.config)) : null;
   const linear = (x: Tensor, prefix: string, module: LinearModule, bias: boolean): Tensor => {
@@ -107,24 +104,25 @@ export function buildDecoderGraph(
     return y;
   };
 
-  // RoPE: x * cos + rotate_half(x) * sin with transformers' rotate_half (the two halves of the head dim form the
-  // rotated pairs). rotate_half is a constant signed permutation matrix, so the rotation costs one tiny MatMul
-  // and keeps far fewer [B, heads, T, hd] intermediates alive for the backward than slicing and concatenating.
+  // RoPE: x * cos + rotate_half(x) * sin with transformers' rotate_half(x) = [-x2, x1] (the two halves of the head
+  // dim form the rotated pairs). The sign is folded into the sin table (sinSigned = [-sin, sin]), so the rotation
+  // is a swap of the halves: view [.., hd] as [.., 2, half] and reverse the size-2 axis (one strided Slice whose
+  // gradient is the same reversal). A rotate_half MatMul with a signed permutation matrix would cost a GEMM each way.
   // cos/sin rows are gathered by position id: [B,T,hd] -> [B,1,T,hd] to broadcast over heads. Position ids
   // count real tokens, so they stay below past + new length: the tables are sized to that.
   const tableRows = P + T;
   const tables = ropeTables(cfg, tableRows);
+  const sinSigned = tables.sin;
+  for (let p = 0; p < tableRows; p++) for (let j = 0; j < half; j++) sinSigned[p * hd + j] = -sinSigned[p * hd + j];
   const cosTable = g.initializer('rope_cos', tables.cos, [tableRows, hd]);
-  const sinTable = g.initializer('rope_sin', tables.sin, [tableRows, hd]);
+  const sinTable = g.initializer('rope_sin_signed', sinSigned, [tableRows, hd]);
   const cos = g.unsqueeze(g.gather(cosTable, positionIds, 0), [1]);
   const sin = g.unsqueeze(g.gather(sinTable, positionIds, 0), [1]);
-  const rotateHalf = new Float32Array(hd * hd);
-  for (let j = 0; j < half; j++) {
-    rotateHalf[(j + half) * hd + j] = -1; // out[j] = -x[j + half]
-    rotateHalf[j * hd + j + half] = 1; // out[j + half] = x[j]
-  }
-  const rot = g.initializer('rope_rotate_half', rotateHalf, [hd, hd]);
-  const rope = (x: Tensor): Tensor => g.add(g.mul(x, cos), g.mul(g.matmul(x, rot), sin));
+  const swapHalves = (x: Tensor): Tensor => {
+    const lead = x.shape.slice(0, -1);
+    return g.reshape(g.slice(g.reshape(x, [...lead, 2, half]), [1], [-(2 ** 53)], [lead.length], [-1]), [...x.shape]);
+  };
+  const rope = (x: Tensor): Tensor => g.add(g.mul(x, cos), g.mul(swapHalves(x), sin));
 
   const scale = c(1 / Math.sqrt(hd));
   const keys: Tensor[] = [];

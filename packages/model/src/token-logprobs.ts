@@ -15,7 +15,6 @@ export function tokenLogprobs(g: GraphBuilder, logits: Tensor, opts: { temperatu
   const t = opts.temperature ?? 1;
   if (!(t > 0)) throw new Error(`temperature for log-probs must be > 0, got ${t}`);
   const scaled = t === 1 ? logits : g.mul(logits, g.constant(1 / t));
-  const lsm = g.logSoftmax(scaled, 2);
-  const picked = g.gatherElements(lsm, g.unsqueeze(targets, [2]), 2); // [B, Tc, 1]
+  const picked = g.logSoftmaxGather(scaled, g.unsqueeze(targets, [2]), 2); // [B, Tc, 1]
   return { targets, logprobs: g.squeeze(picked, [2]) };
 }

@@ -5,6 +5,7 @@ import { isFloat, numel } from '../types.ts';
 import { broadcastShapes, normAxes, normAxis, sameShape } from '../shape.ts';
 import { reduceTo } from './reduce-to.ts';
 import { scatterElementsAdd, zeros } from './gather.ts';
+import { matmul } from './matmul.ts';
 
 export function reshape(g: GraphCore, a: Tensor, shape: readonly number[]): TensorRef {
   const t = g.own(a, 'reshape');
@@ -30,6 +31,18 @@ export function transpose(g: GraphCore, a: Tensor, perm: readonly number[]): Ten
     throw new Error(`transpose '${t.name}': perm [${perm}] is not a permutation of ${t.shape.length} axes`);
   }
   if (p.every((v, i) => v === i)) return t;
+  const src = t.producer;
+  // Transpose of a transpose: one Transpose of the original (or none). Keeps weight-layout round trips out of graphs.
+  if (src && src.opType === 'Transpose' && src.vjp) {
+    const inner = src.attrs.perm as { ints: number[] };
+    return transpose(g, src.inputs[0] as TensorRef, p.map((i) => inner.ints[i]));
+  }
+  // A backward weight gradient (Aᵀ·B) wanted in the transposed layout [out,in]: emit Bᵀ·A directly, so no separate
+  // Transpose of the result runs (ORT folds the operand transposes into FusedMatMul).
+  if (src && src.opType === 'MatMul' && src.phase === 'backward' && t.shape.length === 2 && g.phase === 'backward') {
+    const [a, b] = src.inputs as TensorRef[];
+    if (a.shape.length === 2 && b.shape.length === 2) return matmul(g, transpose(g, b, [1, 0]), transpose(g, a, [1, 0]));
+  }
   const inv = new Array<number>(p.length);
   p.forEach((v, i) => (inv[v] = i));
   return g.emit('Transpose', [t], { shape: p.map((i) => t.shape[i]), dtype: t.dtype }, { perm: { ints: p } }, ({ dy }) => [
@@ -150,14 +163,18 @@ export function slice(
 }
 
 function sliceGrad(g: GraphCore, dy: TensorRef, shape: readonly number[], dims: SliceDim[]): TensorRef {
-  if (dims.every((d) => d.step === 1)) {
-    // Unit steps: the gradient is dy zero-padded back to the input extent.
+  if (dims.every((d) => d.step === 1 || d.step === -1)) {
+    // Unit steps: the gradient is dy (reversed back on reversed axes) zero-padded to the input extent.
+    const rev = dims.filter((d) => d.step === -1);
+    const back = rev.length === 0 ? dy : slice(g, dy, rev.map((d) => d.count - 1), rev.map(() => -(2 ** 53)), rev.map((d) => d.axis), rev.map(() => -1));
     const pads = new Array<number>(2 * shape.length).fill(0);
     for (const d of dims) {
-      pads[d.axis] = d.start;
-      pads[shape.length + d.axis] = shape[d.axis] - d.start - d.count;
+      const lo = d.step === 1 ? d.start : d.start - d.count + 1;
+      pads[d.axis] = lo;
+      pads[shape.length + d.axis] = shape[d.axis] - lo - d.count;
     }
-    return g.emit('Pad', [dy, g.i64(pads)], { shape, dtype: dy.dtype }, { mode: { s: 'constant' } });
+    if (pads.every((v) => v === 0)) return back;
+    return g.emit('Pad', [back, g.i64(pads)], { shape, dtype: dy.dtype }, { mode: { s: 'constant' } });
   }
   // Strided/reversed: scatter dy into a flat zero buffer at statically computed positions.
   const strides = new Array<number>(shape.length);

@@ -5,7 +5,8 @@
 //   3. the same step in PyTorch CPU (torch_step.py), best thread setting, and torch_ms / ours_ms;
 //   4. 12 layers, d=768, vocab 32000, tied head (138M params), B=1, T=512: full fine-tuning and LoRA r=16 steps
 //      with the trainer's session settings, each in its own child process (session creation, step time, peak RSS);
-//   5. sampler decode throughput: a group of 8 decoded as one batch vs 8 sequential single completions.
+//   5. sampler decode throughput: a group of 8 decoded as one batch vs 8 sequential single completions, on a
+//      small model and on the 12-layer one.
 // Targets are reported as extra `target.*` metrics (the ratio, and `.met` 1/0); a missed target never fails the run.
 // Timings are medians after warm-up runs except the MatMul peak (best run). The host is a shared 2-vCPU machine
 // where other engineers run tests, so figures move by tens of percent between runs; the load average is recorded.
@@ -199,21 +200,27 @@ export async function engineSuite(): Promise<Metrics> {
     }
   }
 
-  // 5. decode: batched group vs sequential singles
+  // 5. decode: batched group vs sequential singles, on a small model (per-run overhead dominates) and on the
+  // 12-layer policy size this machine trains (weight reads dominate, as they do for real policies).
   log('5/5 sampler decode, group of 8 batched vs 8 sequential');
-  let dec: DecodeResult | null = null;
-  try {
-    dec = await decodeBench({ dims: DECODE_DIMS, group: 8, promptLen: 32, maxNewTokens: 64, runs: DECODE_RUNS });
-  } catch (e) {
-    put('decode.batched.tok_per_s', NaN, 'tok/s', `failed: ${(e as Error).message.split('\n')[0]}`);
-  }
-  if (dec) {
-    const decNote = `${(dec.params / 1e6).toFixed(1)}M-param model (4 layers, d=256, vocab 2048), prompt 32, 64 new tokens, temperature 1, median of ${DECODE_RUNS}`;
-    put('decode.batched.tok_per_s', dec.batchedTokPerS, 'tok/s', `group of 8, one prefill; ${decNote}`);
-    put('decode.sequential.tok_per_s', dec.sequentialTokPerS, 'tok/s', '8 sample() calls of 1 completion each');
-    put('decode.batched_greedy.tok_per_s', (dec.tokens / dec.greedyBatchedMs) * 1000, 'tok/s', 'temperature 0 (no top-p sort in JS)');
-    put('decode.sequential_greedy.tok_per_s', (dec.tokens / dec.greedySequentialMs) * 1000, 'tok/s', 'temperature 0');
-    put('decode.greedy_speedup', dec.greedySequentialMs / dec.greedyBatchedMs, 'x', 'batched vs sequential at temperature 0 (engine only, no sampling cost)');
+  const decodeCases = [
+    { key: 'decode', dims: DECODE_DIMS, maxNewTokens: 64, runs: DECODE_RUNS, what: '4 layers, d=256, vocab 2048' },
+    { key: 'decode.l12', dims: LARGE_DIMS, maxNewTokens: 32, runs: 1, what: '12 layers, d=768, vocab 32000' },
+  ];
+  const decoded: Record<string, DecodeResult> = {};
+  for (const c of decodeCases) {
+    try {
+      const dec = await decodeBench({ dims: c.dims, group: 8, promptLen: 32, maxNewTokens: c.maxNewTokens, runs: c.runs });
+      decoded[c.key] = dec;
+      const decNote = `${(dec.params / 1e6).toFixed(1)}M-param model (${c.what}), prompt 32, ${c.maxNewTokens} new tokens, temperature 1, median of ${c.runs}`;
+      put(`${c.key}.batched.tok_per_s`, dec.batchedTokPerS, 'tok/s', `group of 8, one prefill; ${decNote}`);
+      put(`${c.key}.sequential.tok_per_s`, dec.sequentialTokPerS, 'tok/s', '8 sample() calls of 1 completion each');
+      put(`${c.key}.batched_greedy.tok_per_s`, (dec.tokens / dec.greedyBatchedMs) * 1000, 'tok/s', 'temperature 0');
+      put(`${c.key}.sequential_greedy.tok_per_s`, (dec.tokens / dec.greedySequentialMs) * 1000, 'tok/s', 'temperature 0');
+      put(`${c.key}.greedy_speedup`, dec.greedySequentialMs / dec.greedyBatchedMs, 'x', 'batched vs sequential at temperature 0');
+    } catch (e) {
+      put(`${c.key}.batched.tok_per_s`, NaN, 'tok/s', `failed: ${(e as Error).message.split('\n')[0]}`);
+    }
   }
 
   // targets
@@ -232,9 +239,11 @@ export async function engineSuite(): Promise<Metrics> {
   put('info.best_runs.step_vs_peak', gflops(refFlops.total, ref2Min) / peak, 'ratio', 'fastest 2-thread step vs MatMul peak');
   const torchMin = Math.min(...[...torchMs.values()].flatMap((t) => t.ms));
   if (Number.isFinite(torchMin)) put('info.best_runs.torch_ms_over_ours', torchMin / Math.min(ref2Min, ...oursMs[1]), 'x', 'fastest torch run / our fastest run');
-  if (dec) {
+  for (const [key, dec] of Object.entries(decoded)) {
     const sp = dec.batchedTokPerS / dec.sequentialTokPerS;
-    target('batched_decode_speedup', sp, 'x', `>= ${TARGETS.batchedDecodeSpeedup}x (temperature 1)`, sp >= TARGETS.batchedDecodeSpeedup);
+    const name = key === 'decode' ? 'batched_decode_speedup' : 'batched_decode_speedup.l12';
+    const model = key === 'decode' ? '4.5M-param model' : '138M-param 12-layer model';
+    target(name, sp, 'x', `>= ${TARGETS.batchedDecodeSpeedup}x (temperature 1, ${model})`, sp >= TARGETS.batchedDecodeSpeedup);
   }
 
   put('host.load_avg_1m.end', os.loadavg()[0], 'procs');

@@ -47,6 +47,17 @@ export function configVocabSize(arch: TinyArch, tokenizerSize: number): number {
   return arch === 'qwen2' ? Math.ceil((tokenizerSize + 1) / 32) * 32 : tokenizerSize;
 }
 
+/** The fields every Llama-architecture config.json (Llama, Llama 3, SmolLM) shares. */
+const llamaFields = {
+  architectures: ['LlamaForCausalLM'],
+  model_type: 'llama',
+  attention_bias: false,
+  attention_dropout: 0.0,
+  mlp_bias: false,
+  pretraining_tp: 1,
+  rms_norm_eps: 1e-5,
+};
+
 export function tinyConfigJson(arch: TinyArch, s: TinySizes, ids: TinyTokenIds, torchDtype: string): Record<string, unknown> {
   const kv = s.kvHeads ?? defaultKvHeads(arch, s.heads);
   const common = {
@@ -68,13 +79,7 @@ export function tinyConfigJson(arch: TinyArch, s: TinySizes, ids: TinyTokenIds, 
   switch (arch) {
     case 'llama':
       return {
-        architectures: ['LlamaForCausalLM'],
-        model_type: 'llama',
-        attention_bias: false,
-        attention_dropout: 0.0,
-        mlp_bias: false,
-        pretraining_tp: 1,
-        rms_norm_eps: 1e-5,
+        ...llamaFields,
         rope_scaling: null,
         rope_theta: 10000.0,
         tie_word_embeddings: false,
@@ -82,13 +87,7 @@ export function tinyConfigJson(arch: TinyArch, s: TinySizes, ids: TinyTokenIds, 
       };
     case 'llama3':
       return {
-        architectures: ['LlamaForCausalLM'],
-        model_type: 'llama',
-        attention_bias: false,
-        attention_dropout: 0.0,
-        mlp_bias: false,
-        pretraining_tp: 1,
-        rms_norm_eps: 1e-5,
+        ...llamaFields,
         // head_dim 16 with theta 5e5 puts frequencies in all three llama3 bands (kept, smoothed, divided).
         rope_scaling: {
           factor: 8.0,
@@ -128,13 +127,7 @@ export function tinyConfigJson(arch: TinyArch, s: TinySizes, ids: TinyTokenIds, 
       };
     case 'smollm':
       return {
-        architectures: ['LlamaForCausalLM'],
-        model_type: 'llama',
-        attention_bias: false,
-        attention_dropout: 0.0,
-        mlp_bias: false,
-        pretraining_tp: 1,
-        rms_norm_eps: 1e-5,
+        ...llamaFields,
         rope_scaling: null,
         rope_theta: 100000.0,
         tie_word_embeddings: true,

@@ -134,28 +134,38 @@ export function buildDecoderGraph(
     const x = rmsNorm(h, `model.layers.${l}.input_layernorm.weight`);
     const heads = (t: Tensor, n: number) => g.transpose(g.reshape(t, [B, T, n, hd]), [0, 2, 1, 3]); // [B,n,T,hd]
     const q = rope(heads(linear(x, attnPrefix('q_proj'), 'q_proj', cfg.attentionBias), H));
-    let k = rope(heads(linear(x, attnPrefix('k_proj'), 'k_proj', cfg.attentionBias), KV));
-    let v = heads(linear(x, attnPrefix('v_proj'), 'v_proj', cfg.attentionBias), KV);
+    const k = rope(heads(linear(x, attnPrefix('k_proj'), 'k_proj', cfg.attentionBias), KV));
+    const v = heads(linear(x, attnPrefix('v_proj'), 'v_proj', cfg.attentionBias), KV);
     if (opts.emitKeyValues) {
       keys.push(k);
       values.push(v);
-    }
-    if (P > 0) {
-      const pk = g.input(pastKeyName(l), [B, KV, P, hd], 'float32');
-      const pv = g.input(pastValueName(l), [B, KV, P, hd], 'float32');
-      pastKeys.push(pk);
-      pastValues.push(pv);
-      k = g.concat([pk, k], 2);
-      v = g.concat([pv, v], 2);
     }
     const S = P + T;
     // Grouped-query attention without copying keys: the `rep` query heads sharing one kv head are laid out
     // contiguously (transformers' repeat_kv order), so [B,H,T,hd] reshapes to [B,KV,rep*T,hd].
     const qg = g.reshape(q, [B, KV, rep * T, hd]);
-    let scores = g.mul(g.matmul(qg, g.transpose(k, [0, 1, 3, 2])), scale); // [B,KV,rep*T,S]
-    scores = g.add(g.reshape(scores, [B, H, T, S]), attentionBias);
-    const probs = g.reshape(g.softmax(scores, 3), [B, KV, rep * T, S]);
-    const ctx = g.reshape(g.matmul(probs, v), [B, H, T, hd]);
+    let ctx: Tensor;
+    if (P > 0) {
+      // KV-cache step: the cache and the new tokens are attended separately and only the small score tensors are
+      // concatenated (one softmax over both), so the [B,KV,P,hd] cache is never copied into a [B,KV,P+T,hd] one.
+      const pk = g.input(pastKeyName(l), [B, KV, P, hd], 'float32');
+      const pv = g.input(pastValueName(l), [B, KV, P, hd], 'float32');
+      pastKeys.push(pk);
+      pastValues.push(pv);
+      const pastScores = g.matmul(qg, g.transpose(pk, [0, 1, 3, 2])); // [B,KV,rep*T,P]
+      const newScores = g.matmul(qg, g.transpose(k, [0, 1, 3, 2])); // [B,KV,rep*T,T]
+      let scores = g.mul(g.concat([pastScores, newScores], 3), scale);
+      scores = g.add(g.reshape(scores, [B, H, T, S]), attentionBias);
+      const probs = g.reshape(g.softmax(scores, 3), [B, KV, rep * T, S]);
+      const pastProbs = g.slice(probs, [0], [P], [3]);
+      const newProbs = g.slice(probs, [P], [S], [3]);
+      ctx = g.reshape(g.add(g.matmul(pastProbs, pv), g.matmul(newProbs, v)), [B, H, T, hd]);
+    } else {
+      let scores = g.mul(g.matmul(qg, g.transpose(k, [0, 1, 3, 2])), scale); // [B,KV,rep*T,S]
+      scores = g.add(g.reshape(scores, [B, H, T, S]), attentionBias);
+      const probs = g.reshape(g.softmax(scores, 3), [B, KV, rep * T, S]);
+      ctx = g.reshape(g.matmul(probs, v), [B, H, T, hd]);
+    }
     const merged = g.reshape(g.transpose(ctx, [0, 2, 1, 3]), [B, T, H * hd]);
     h = g.add(h, linear(merged, attnPrefix('o_proj'), 'o_proj', cfg.attentionOutputBias));
 

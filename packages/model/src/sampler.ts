@@ -97,10 +97,15 @@ export async function sample(policy: Policy, prompts: readonly (readonly number[
       }
     }
   }
-  const valid = new Uint8Array(N * S);
+  // Decode feeds, reused every step. Attention bias [N, 1, 1, S + 1]: each row's real prompt slots, the slots
+  // filled so far, and the new token (last column) are open; left padding and unfilled slots are masked.
+  const inputIds = new BigInt64Array(N);
+  const positionIds = new BigInt64Array(N);
+  const bias = new Float32Array(N * (S + 1)).fill(MASKED);
   for (let r = 0; r < N; r++) {
     const len = prompts[Math.floor(r / G)].length;
-    for (let s = Tp - len; s < Tp; s++) valid[r * S + s] = 1;
+    for (let s = Tp - len; s < Tp; s++) bias[r * (S + 1) + s] = 0;
+    bias[r * (S + 1) + S] = 0;
   }
 
   const rng = new Prng(opts.seed ?? 0);
@@ -115,15 +120,17 @@ export async function sample(policy: Policy, prompts: readonly (readonly number[
   for (let r = 0; r < N; r++) logits.set(pre.logits.subarray(rows[r].promptIndex * V, (rows[r].promptIndex + 1) * V), r * V);
 
   const scratch = new Float64Array(V);
+  const norm: SoftmaxStats = { valid: false, max: 0, total: 0 };
   for (let step = 0; step < maxNew; step++) {
     for (let r = 0; r < N; r++) {
       const row = rows[r];
       if (row.finish) continue;
       const lg = logits.subarray(r * V, (r + 1) * V);
       opts.onLogits?.(r, step, lg);
-      const token = chooseToken(lg, scratch, { temperature, topK, topP, penalty, seen: row.seen, rng });
+      const token = chooseToken(lg, scratch, { temperature, topK, topP, penalty, seen: row.seen, rng }, norm);
       row.tokens.push(token);
-      row.logprobs.push(logSoftmaxAt(lg, token, temperature > 0 ? temperature : 1));
+      // chooseToken's softmax statistics are log_softmax's own (same values, same order) when it saw the raw logits
+      row.logprobs.push(norm.valid ? lg[token] / temperature - norm.max - Math.log(norm.total) : logSoftmaxAt(lg, token, temperature > 0 ? temperature : 1));
       row.seen.add(token);
       if (eos.has(token)) row.finish = 'eos';
       else if (stops.length > 0 && stops.some((s) => opts.decode!(row.tokens).includes(s))) row.finish = 'stop';
@@ -132,16 +139,12 @@ export async function sample(policy: Policy, prompts: readonly (readonly number[
     if (rows.every((r) => r.finish)) break;
 
     // Feed each row's newest token; finished rows feed their last token again and are ignored.
+    // The feed arrays are reused (each run is awaited before they change); the bias follows `valid`.
     const slot = Tp + step;
-    const inputIds = new BigInt64Array(N);
-    const positionIds = new BigInt64Array(N);
-    const bias = new Float32Array(N * (S + 1)).fill(MASKED);
     for (let r = 0; r < N; r++) {
       const row = rows[r];
       inputIds[r] = BigInt(row.tokens[row.tokens.length - 1]);
       positionIds[r] = BigInt(prompts[row.promptIndex].length + step);
-      for (let s = 0; s < S; s++) if (valid[r * S + s]) bias[r * (S + 1) + s] = 0;
-      bias[r * (S + 1) + S] = 0;
     }
     const out = await policy.decodeStep({ batch: N, capacity: S, inputIds, positionIds, attentionBias: bias, pastKeys: keys, pastValues: values });
     for (let l = 0; l < L; l++) {
@@ -154,7 +157,7 @@ export async function sample(policy: Policy, prompts: readonly (readonly number[
         }
       }
     }
-    for (let r = 0; r < N; r++) valid[r * S + slot] = 1;
+    for (let r = 0; r < N; r++) bias[r * (S + 1) + slot] = 0;
     logits = out.logits;
   }
 
@@ -183,6 +186,13 @@ export function logSoftmaxAt(logits: Float32Array, token: number, t: number): nu
   return logits[token] / t - max - Math.log(sum);
 }
 
+/** max and sum(exp(x - max)) of logits / temperature, before any top-k/top-p cut: valid when no penalty was applied. */
+export interface SoftmaxStats {
+  valid: boolean;
+  max: number;
+  total: number;
+}
+
 interface ChooseOptions {
   temperature: number;
   topK: number;
@@ -198,27 +208,51 @@ interface ChooseOptions {
  * cost more per token than the decode step itself. With top-k only the k best are kept (a
  * bounded heap); with top-p only tokens that can belong to the nucleus are sorted.
  */
-export function chooseToken(logits: Float32Array, scratch: Float64Array, o: ChooseOptions): number {
+export function chooseToken(logits: Float32Array, scratch: Float64Array, o: ChooseOptions, stats?: SoftmaxStats): number {
   const V = logits.length;
   const x = scratch;
-  for (let i = 0; i < V; i++) x[i] = logits[i];
-  if (o.penalty !== 1) {
-    for (const t of o.seen) x[t] = x[t] > 0 ? x[t] / o.penalty : x[t] * o.penalty;
-  }
+  if (stats) stats.valid = false;
   if (o.temperature === 0) {
+    for (let i = 0; i < V; i++) x[i] = logits[i];
+    if (o.penalty !== 1) {
+      for (const t of o.seen) x[t] = x[t] > 0 ? x[t] / o.penalty : x[t] * o.penalty;
+    }
     let best = 0;
     for (let i = 1; i < V; i++) if (x[i] > x[best]) best = i;
     return best;
   }
+  const t = o.temperature;
   let max = -Infinity;
-  for (let i = 0; i < V; i++) {
-    x[i] /= o.temperature;
-    if (x[i] > max) max = x[i];
+  if (o.penalty !== 1) {
+    for (let i = 0; i < V; i++) x[i] = logits[i];
+    for (const s of o.seen) x[s] = x[s] > 0 ? x[s] / o.penalty : x[s] * o.penalty;
+    for (let i = 0; i < V; i++) {
+      x[i] /= t;
+      if (x[i] > max) max = x[i];
+    }
+  } else if (t === 1) {
+    for (let i = 0; i < V; i++) {
+      const v = logits[i];
+      x[i] = v;
+      if (v > max) max = v;
+    }
+  } else {
+    for (let i = 0; i < V; i++) {
+      const v = logits[i] / t;
+      x[i] = v;
+      if (v > max) max = v;
+    }
   }
   let total = 0;
   for (let i = 0; i < V; i++) {
-    x[i] = Math.exp(x[i] - max); // unnormalised probabilities from here on
-    total += x[i];
+    const e = Math.exp(x[i] - max); // unnormalised probabilities from here on
+    x[i] = e;
+    total += e;
+  }
+  if (stats && o.penalty === 1) {
+    stats.valid = true;
+    stats.max = max;
+    stats.total = total;
   }
   const topK = o.topK > 0 && o.topK < V ? o.topK : 0;
   if (!topK && o.topP >= 1) {

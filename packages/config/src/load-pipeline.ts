@@ -9,8 +9,6 @@ export interface LoadedPipeline {
   name: string;
   file: string;
   config: PipelineConfig;
-  /** The raw (unvalidated, default-free) sections, as hashed for caching. */
-  raw: Record<string, unknown>;
 }
 
 export class PipelineConfigError extends Error {}
@@ -37,7 +35,7 @@ export function loadPipelineText(text: string, file: string): LoadedPipeline {
   if (!parsed.success) {
     throw new PipelineConfigError(formatIssues(file, doc, lines, PipelineSchema, raw, parsed.error.issues));
   }
-  return { name: path.basename(file).replace(/\.ya?ml$/, ''), file, config: parsed.data, raw };
+  return { name: path.basename(file).replace(/\.ya?ml$/, ''), file, config: parsed.data };
 }
 
 export function loadPipeline(file: string): LoadedPipeline {

@@ -72,10 +72,16 @@ export function buildForward(model: ModelWeights, o: ForwardOptions): GraphBuild
   return g;
 }
 
+/** Decode-step input: 1 / temperature, [1] float, scaling the logits behind the `probs` output. */
+export const INV_TEMPERATURE = 'inv_temperature';
+
 /**
  * One decode step against a KV cache of `capacity` slots. Inputs: input_ids/position_ids [batch, 1],
- * attention_bias [batch, 1, 1, capacity + 1], past_key_l/past_value_l [batch, kv, capacity, hd]; outputs
- * logits [batch, 1, vocab] and the new token's present_key_l/present_value_l [batch, kv, 1, hd].
+ * attention_bias [batch, 1, 1, capacity + 1], past_key_l/past_value_l [batch, kv, capacity, hd] and
+ * inv_temperature [1]; outputs logits [batch, 1, vocab], probs = softmax(logits * inv_temperature) [batch, 1, vocab]
+ * and the new token's present_key_l/present_value_l [batch, kv, 1, hd]. The softmax runs in ORT because
+ * plain temperature sampling needs every probability, and V exps per row per step in JS cost as much as a
+ * small model's whole decode step (callers fetch either logits or probs).
  */
 export function buildDecodeStep(model: ModelWeights, o: GraphModelOptions & { batch: number; capacity: number }): GraphBuilder {
   const g = new GraphBuilder({ name: 'decode' });
@@ -83,6 +89,7 @@ export function buildDecodeStep(model: ModelWeights, o: GraphModelOptions & { ba
   const lora = o.lora ? { config: o.lora.config, dropout: false } : null;
   const dec = buildDecoderGraph(g, model.config, params, { batch: o.batch, seqLen: 1, pastLen: o.capacity, lora, emitKeyValues: true });
   g.output('logits', dec.logits);
+  g.output('probs', g.softmax(g.mul(dec.logits, g.input(INV_TEMPERATURE, [1], 'float32')), 2));
   dec.keys.forEach((k, l) => g.output(presentKeyName(l), k));
   dec.values.forEach((v, l) => g.output(presentValueName(l), v));
   return g;

@@ -5,7 +5,7 @@
 import type { Feed, GraphBuilder } from '@ragrpo/graph';
 import { bucketLength, packBatch, packedFeeds, type SequencePair } from './batch-layout.ts';
 import { assertSequenceLength, type ModelConfig } from './model-config.ts';
-import { buildDecodeStep, buildForward, modelBytes, modelParams, type GraphModelOptions } from './graphs.ts';
+import { buildDecodeStep, buildForward, INV_TEMPERATURE, modelBytes, modelParams, type GraphModelOptions } from './graphs.ts';
 import { ATTENTION_BIAS, INPUT_IDS, MASKED, POSITION_IDS, pastKeyName, pastValueName, presentKeyName, presentValueName, type LoraInGraph } from './llama-graph.ts';
 import type { LoraAdapter } from './lora.ts';
 import { SessionPool, type SessionPoolOptions } from './session-pool.ts';
@@ -201,7 +201,12 @@ export class Policy {
     attentionBias: Float32Array;
     pastKeys: Float32Array[];
     pastValues: Float32Array[];
-  }): Promise<{ logits: Float32Array; keys: Float32Array[]; values: Float32Array[] }> {
+    /**
+     * Set: return `probs`, softmax(logits / temperature) [N, V] computed in the graph, instead of logits
+     * (plain temperature sampling). Unset: return logits.
+     */
+    temperature?: number;
+  }): Promise<{ logits?: Float32Array; probs?: Float32Array; keys: Float32Array[]; values: Float32Array[] }> {
     const { batch: N, capacity: S } = step;
     const L = this.config.numLayers;
     const session = await this.pool.get(`decode|${N}|${S}`, () =>
@@ -213,15 +218,19 @@ export class Policy {
       [INPUT_IDS]: { data: step.inputIds, dims: [N, 1] },
       [POSITION_IDS]: { data: step.positionIds, dims: [N, 1] },
       [ATTENTION_BIAS]: { data: step.attentionBias, dims: [N, 1, 1, S + 1] },
+      [INV_TEMPERATURE]: { data: Float32Array.of(step.temperature ? 1 / step.temperature : 1), dims: [1] },
     };
+    const fetch = [step.temperature ? 'probs' : 'logits'];
     for (let l = 0; l < L; l++) {
       feeds[pastKeyName(l)] = { data: step.pastKeys[l], dims: kvDims };
       feeds[pastValueName(l)] = { data: step.pastValues[l], dims: kvDims };
+      fetch.push(presentKeyName(l), presentValueName(l));
     }
     this.runs.decode++;
-    const out = await session.run(feeds);
+    const out = await session.run(feeds, fetch);
     return {
-      logits: out.logits.data as Float32Array,
+      logits: out.logits?.data as Float32Array | undefined,
+      probs: out.probs?.data as Float32Array | undefined,
       keys: Array.from({ length: L }, (_, l) => out[presentKeyName(l)].data as Float32Array),
       values: Array.from({ length: L }, (_, l) => out[presentValueName(l)].data as Float32Array),
     };

@@ -116,6 +116,10 @@ export async function sample(policy: Policy, prompts: readonly (readonly number[
     finish: null as FinishReason | null,
     seen: new Set<number>(prompts[Math.floor(r / G)]),
   }));
+  // Plain temperature sampling reads the decode graph's softmax (see buildDecodeStep) from the second token on;
+  // the logit processors (penalty, top-k, top-p) and onLogits work on logits in JS.
+  const graphProbs = temperature > 0 && penalty === 1 && (topK <= 0 || topK >= V) && topP >= 1 && !opts.onLogits;
+  let probs: Float32Array | null = null;
   let logits: Float32Array = new Float32Array(N * V);
   for (let r = 0; r < N; r++) logits.set(pre.logits.subarray(rows[r].promptIndex * V, (rows[r].promptIndex + 1) * V), r * V);
 
@@ -125,12 +129,19 @@ export async function sample(policy: Policy, prompts: readonly (readonly number[
     for (let r = 0; r < N; r++) {
       const row = rows[r];
       if (row.finish) continue;
-      const lg = logits.subarray(r * V, (r + 1) * V);
-      opts.onLogits?.(r, step, lg);
-      const token = chooseToken(lg, scratch, { temperature, topK, topP, penalty, seen: row.seen, rng }, norm);
+      let token: number;
+      if (probs) {
+        const p = probs.subarray(r * V, (r + 1) * V);
+        token = sampleFromProbs(p, rng);
+        row.logprobs.push(Math.log(p[token]));
+      } else {
+        const lg = logits.subarray(r * V, (r + 1) * V);
+        opts.onLogits?.(r, step, lg);
+        token = chooseToken(lg, scratch, { temperature, topK, topP, penalty, seen: row.seen, rng }, norm);
+        // chooseToken's softmax statistics are log_softmax's own (same values, same order) when it saw the raw logits
+        row.logprobs.push(norm.valid ? lg[token] / temperature - norm.max - Math.log(norm.total) : logSoftmaxAt(lg, token, temperature > 0 ? temperature : 1));
+      }
       row.tokens.push(token);
-      // chooseToken's softmax statistics are log_softmax's own (same values, same order) when it saw the raw logits
-      row.logprobs.push(norm.valid ? lg[token] / temperature - norm.max - Math.log(norm.total) : logSoftmaxAt(lg, token, temperature > 0 ? temperature : 1));
       row.seen.add(token);
       if (eos.has(token)) row.finish = 'eos';
       else if (stops.length > 0 && stops.some((s) => opts.decode!(row.tokens).includes(s))) row.finish = 'stop';
@@ -146,7 +157,16 @@ export async function sample(policy: Policy, prompts: readonly (readonly number[
       inputIds[r] = BigInt(row.tokens[row.tokens.length - 1]);
       positionIds[r] = BigInt(prompts[row.promptIndex].length + step);
     }
-    const out = await policy.decodeStep({ batch: N, capacity: S, inputIds, positionIds, attentionBias: bias, pastKeys: keys, pastValues: values });
+    const out = await policy.decodeStep({
+      batch: N,
+      capacity: S,
+      inputIds,
+      positionIds,
+      attentionBias: bias,
+      pastKeys: keys,
+      pastValues: values,
+      temperature: graphProbs ? temperature : undefined,
+    });
     for (let l = 0; l < L; l++) {
       for (let r = 0; r < N; r++) {
         for (let h = 0; h < KV; h++) {
@@ -158,7 +178,8 @@ export async function sample(policy: Policy, prompts: readonly (readonly number[
       }
     }
     for (let r = 0; r < N; r++) bias[r * (S + 1) + slot] = 0;
-    logits = out.logits;
+    if (out.probs) probs = out.probs;
+    else logits = out.logits!;
   }
 
   const result: Completion[][] = Array.from({ length: P }, () => []);
@@ -175,6 +196,21 @@ export async function sample(policy: Policy, prompts: readonly (readonly number[
     result[row.promptIndex].push(c);
   }
   return result;
+}
+
+/** A token drawn from (unnormalised) probabilities: one uniform, inverse CDF in float64. */
+export function sampleFromProbs(p: Float32Array, rng: Prng): number {
+  let total = 0;
+  for (let i = 0; i < p.length; i++) total += p[i];
+  let u = rng.next() * total;
+  let last = 0;
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] <= 0) continue;
+    u -= p[i];
+    last = i;
+    if (u < 0) return i;
+  }
+  return last; // rounding left u >= 0: the last token with mass
 }
 
 /** log_softmax(logits / t)[token], in float64. */

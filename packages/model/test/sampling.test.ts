@@ -2,7 +2,7 @@
 // from its seed, temperature 0 is greedy, and a group of G completions costs one shared prefill.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Policy } from '../src/policy.ts';
-import { chooseToken, sample, type Completion } from '../src/sampler.ts';
+import { chooseToken, sample, sampleFromProbs, type Completion } from '../src/sampler.ts';
 import { Prng } from '../src/prng.ts';
 import { relError, tinyModel } from './tiny-models.ts';
 
@@ -109,6 +109,33 @@ describe('sampler', () => {
       for (let i = 1; i < V; i++) if (row[i] > row[best]) best = i;
       expect(c.tokens[step]).toBe(best);
     }
+  });
+
+  it('plain temperature sampling (softmax in the decode graph) reports log p under softmax(logits / T) of a full pass', async () => {
+    const T = 0.7;
+    const opts = { maxNewTokens: 6, temperature: T, groupSize: 2, seed: 5, eosTokenIds: [] };
+    const groups = await sample(policy, [prompts[1]], opts);
+    expect(tokens(await sample(policy, [prompts[1]], opts))).toEqual(tokens(groups));
+    const V = policy.config.vocabSize;
+    for (const c of groups[0]) {
+      const full = await policy.forwardLogits([[...prompts[1], ...c.tokens]]);
+      c.tokens.forEach((tok, step) => {
+        const pos = prompts[1].length - 1 + step;
+        const row = Array.from(full.data.subarray(pos * V, (pos + 1) * V), (x) => x / T);
+        expect(c.logprobs[step]).toBeCloseTo(logSoftmax(row)[tok], 4);
+      });
+    }
+  });
+
+  it('draws tokens with the frequencies of the probabilities, never a zero-probability one', () => {
+    const p = Float32Array.from([0.5, 0, 0.3, 0.2]);
+    const rng = new Prng(9);
+    const counts = [0, 0, 0, 0];
+    const n = 20000;
+    for (let i = 0; i < n; i++) counts[sampleFromProbs(p, rng)]++;
+    expect(counts[1]).toBe(0);
+    // binomial standard deviation at n = 20000 is <= 0.0036: 0.015 is over 4 of them
+    [0.5, 0, 0.3, 0.2].forEach((q, i) => expect(Math.abs(counts[i] / n - q)).toBeLessThan(0.015));
   });
 
   it('a group of G completions runs the prefill once, then one decode run per token', async () => {

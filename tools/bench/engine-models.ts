@@ -95,7 +95,7 @@ export function trainStepGraph(policy: Policy, batch: number, seqLen: number, o:
   const g = new GraphBuilder({ name: 'bench_train_step' });
   const params = policy.paramSource(g);
   const dec = buildDecoderGraph(g, policy.config, params, { batch, seqLen, lora: policy.loraInGraph(false, false) });
-  const { logprobs } = tokenLogprobs(g, dec.logits);
+  const { logprobs } = tokenLogprobs(g, dec);
   const { loss } = sftLossGraph(g, logprobs);
   const names = [...policy.params.keys()];
   const grads = g.grad(

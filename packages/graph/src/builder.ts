@@ -13,6 +13,7 @@ import { writeModel } from './onnx-writer.ts';
 import type { GraphDef, NodeDef, OnnxModelBytes, WriteOptions } from './onnx-writer.ts';
 import * as E from './ops/elementwise.ts';
 import * as S from './ops/shape-ops.ts';
+import { linearLogSoftmaxGather } from './ops/linear-log-softmax-gather.ts';
 import * as G from './ops/gather.ts';
 import * as R from './ops/reduce.ts';
 import { matmul } from './ops/matmul.ts';
@@ -127,6 +128,11 @@ export class GraphBuilder {
   logSoftmax(a: Tensor, axis = -1): Tensor { return R.logSoftmax(this.g, a, axis); }
   /** gatherElements(logSoftmax(a, axis), indices, axis) with a fused, cheaper gradient (per-token log-probs). */
   logSoftmaxGather(a: Tensor, indices: Tensor, axis = -1): Tensor { return R.logSoftmaxGather(this.g, a, indices, axis); }
+  /**
+   * logSoftmaxGather(x·w, indices) over the last axis for x [..., d], w [d, V], indices [..., 1]: an LM head's
+   * per-token log-probs with a fused gradient that never forms the [..., V] logits gradient's scaled copy.
+   */
+  linearLogSoftmaxGather(x: Tensor, w: Tensor, indices: Tensor): Tensor { return linearLogSoftmaxGather(this.g, x, w, indices); }
 
   // ---- comparisons / misc (no gradient)
   equal(a: X, b: X): Tensor { return E.compare(this.g, 'Equal', a, b); }

@@ -54,7 +54,7 @@ export function buildForward(model: ModelWeights, o: ForwardOptions): GraphBuild
   if (o.logprobs) {
     const Tp = o.logprobs.promptLen;
     const dec = buildDecoderGraph(g, model.config, params, { batch: o.batch, seqLen: o.seqLen, lora, logitsRange: [Tp - 1, o.seqLen - 1] });
-    g.output('logprobs', tokenLogprobs(g, dec.logits, { temperature: o.logprobs.temperature }).logprobs);
+    g.output('logprobs', tokenLogprobs(g, dec, { temperature: o.logprobs.temperature }).logprobs);
     return g;
   }
   const dec = buildDecoderGraph(g, model.config, params, {

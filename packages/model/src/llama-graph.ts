@@ -34,8 +34,12 @@ export interface DecoderGraph {
   inputIds: Tensor;
   positionIds: Tensor;
   attentionBias: Tensor;
-  /** [batch, end-start, vocab] */
-  logits: Tensor;
+  /** [batch, end-start, vocab]; the LM head MatMul is emitted on first access (log-prob graphs never read it) */
+  readonly logits: Tensor;
+  /** The final-norm hidden states the LM head reads: [batch, end-start, hidden] */
+  hidden: Tensor;
+  /** The LM head as [hidden, vocab] (tied: the transposed embedding) */
+  head: Tensor;
   /** per layer [batch, kvHeads, seqLen, headDim] when emitKeyValues */
   keys: Tensor[];
   values: Tensor[];
@@ -185,7 +189,20 @@ export function buildDecoderGraph(
   const head = cfg.tieWordEmbeddings
     ? g.transpose(params.tensor('model.embed_tokens.weight'), [1, 0])
     : params.transposed('lm_head.weight');
-  const logits = g.matmul(last, head);
-  return { inputIds, positionIds, attentionBias, logits, keys, values, pastKeys, pastValues };
+  let logits: Tensor | null = null;
+  return {
+    inputIds,
+    positionIds,
+    attentionBias,
+    get logits() {
+      return (logits ??= g.matmul(last, head));
+    },
+    hidden: last,
+    head,
+    keys,
+    values,
+    pastKeys,
+    pastValues,
+  };
 }
 

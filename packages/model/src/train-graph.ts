@@ -42,7 +42,7 @@ export function buildTrainGraph(policy: Policy, s: TrainGraphSpec): Uint8Array {
     lora: policy.loraInGraph(false, s.dropout),
     logitsRange: [s.promptLen - 1, T - 1],
   });
-  const { logprobs } = tokenLogprobs(g, dec.logits, { temperature: s.temperature });
+  const { logprobs } = tokenLogprobs(g, dec, { temperature: s.temperature });
   let loss: Tensor;
   if (s.objective.kind === 'sft') {
     loss = sftLossGraph(g, logprobs).loss;

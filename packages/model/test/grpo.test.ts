@@ -9,7 +9,7 @@ import type { LoadedModel } from '../src/load-model.ts';
 import { createLora } from '../src/lora.ts';
 import { Policy } from '../src/policy.ts';
 import { Prng } from '../src/prng.ts';
-import { tokenLogprobs } from '../src/token-logprobs.ts';
+import { TARGETS } from '../src/token-logprobs.ts';
 import { buildTrainGraph, gradName } from '../src/train-graph.ts';
 import { Trainer, type GrpoExample } from '../src/trainer.ts';
 import { relError, tinyModel } from './tiny-models.ts';
@@ -60,7 +60,9 @@ async function policyGradient(weights: Float32Array): Promise<Record<string, Fee
   const g = new GraphBuilder({ name: 'pg' });
   const params = policy.paramSource(g);
   const dec = buildDecoderGraph(g, policy.config, params, { batch: pairs.length, seqLen: Tp + Tc, lora: policy.loraInGraph(false, false), logitsRange: [Tp - 1, Tp + Tc - 1] });
-  const { logprobs } = tokenLogprobs(g, dec.logits);
+  // plain LogSoftmax + GatherElements with their own rules, not the fused LM-head log-prob of the train graph
+  const targets = g.input(TARGETS, [pairs.length, Tc], 'int64');
+  const logprobs = g.squeeze(g.gatherElements(g.logSoftmax(dec.logits, 2), g.unsqueeze(targets, [2]), 2), [2]);
   const adv = g.input('advantages', [pairs.length, 1], 'float32');
   const w = g.input('loss_weights', [pairs.length, Tc], 'float32');
   const loss = g.neg(g.reduceSum(g.mul(g.mul(logprobs, adv), w), [0, 1], false));

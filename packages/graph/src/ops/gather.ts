@@ -6,7 +6,12 @@ import { toTyped } from '../core.ts';
 
 /** Zeros via ConstantOfShape: no initializer of the full size is ever stored. */
 export function zeros(g: GraphCore, shape: readonly number[], dtype: DType): TensorRef {
-  const value = { t: { name: '', dtype, dims: [1], data: toTyped([0], dtype) } };
+  return full(g, shape, 0, dtype);
+}
+
+/** A tensor of one repeated value, made at run time (ConstantOfShape: nothing stored in the model). */
+export function full(g: GraphCore, shape: readonly number[], v: number, dtype: DType): TensorRef {
+  const value = { t: { name: '', dtype, dims: [1], data: toTyped([v], dtype) } };
   return g.emit('ConstantOfShape', [g.i64([...shape])], { shape, dtype }, { value });
 }
 

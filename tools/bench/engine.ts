@@ -2,7 +2,8 @@
 //   1. ORT fp32 MatMul peak at 2 intra-op threads (GraphBuilder + Session, best of several runs);
 //   2. a forward+backward step of the reference shape (1 layer, B=8, T=128, d=256, 4 heads, MLP 768, vocab 2048)
 //      built with @ragrpo/model's decoder graph, all weights trained; ms and MatMul GFLOP/s (engine-flops.ts);
-//   3. the same step in PyTorch CPU (torch_step.py), best thread setting, and torch_ms / ours_ms;
+//   3. the same step in PyTorch CPU (torch_step.py), best thread setting, and torch_ms / ours_ms; then our step
+//      under ORT's profiler: MatMul kernel ms vs the rest (engine-profile.ts), which caps that ratio;
 //   4. 12 layers, d=768, vocab 32000, tied head (138M params), B=1, T=512: full fine-tuning and LoRA r=16 steps
 //      with the trainer's session settings, each in its own child process (session creation, step time, peak RSS);
 //   5. sampler decode throughput: a group of 8 decoded as one batch vs 8 sequential single completions, on a
@@ -19,6 +20,7 @@ import type { Metrics } from './report.ts';
 import { decodeBench, type DecodeResult } from './engine-decode.ts';
 import { trainStepFlops } from './engine-flops.ts';
 import { matmulPeak } from './engine-matmul.ts';
+import { profileTrainStep, type KernelProfile } from './engine-profile.ts';
 import { benchConfig, DECODE_DIMS, LARGE_DIMS, LORA_RANK, LORA_TARGETS, REFERENCE_DIMS, type ModelDims, type TrainMode } from './engine-models.ts';
 import { measureTrainStep, median, prepareTrainStep, timeSteps, type StepRequest, type StepResult } from './engine-step.ts';
 
@@ -169,6 +171,17 @@ export async function engineSuite(): Promise<Metrics> {
     put('torch.step.gflops', gflops(refFlops.total, torchBest.ms), 'GFLOP/s');
   }
 
+  // 3b. where the reference step's time goes (ORT's profiler): the MatMul kernels bound any graph-level speed-up.
+  let kernelProfile: KernelProfile | null = null;
+  try {
+    kernelProfile = await profileTrainStep({ dims: REFERENCE_DIMS, ...REF, threads: THREADS, warmup: 3, runs: 8 });
+    const top = kernelProfile.byOp.slice(0, 6).map(([op, ms]) => `${op} ${ms.toFixed(1)}`).join(', ');
+    put('reference.step.matmul_kernel_ms', kernelProfile.matmulMs, 'ms', `MatMul/FusedMatMul/Gemm kernel time per step (ORT profiler, median of ${kernelProfile.runs}); ${gflops(refFlops.total, kernelProfile.matmulMs).toFixed(0)} GFLOP/s in the GEMMs`);
+    put('reference.step.other_kernel_ms', kernelProfile.otherMs, 'ms', `every other kernel; by op (ms): ${top}`);
+  } catch (e) {
+    put('reference.step.matmul_kernel_ms', NaN, 'ms', `profile failed: ${(e as Error).message.split('\n')[0]}`);
+  }
+
   // 4. 12-layer d=768 model, each variant in its own child process, with the session settings @ragrpo/model's
   // trainer uses: frozen weights handed to ORT as in-memory external data (no protobuf copy) and ORT's memory arena
   // off for training graphs (SessionPool's default), so tensors are freed at last use.
@@ -239,6 +252,9 @@ export async function engineSuite(): Promise<Metrics> {
   put('info.best_runs.step_vs_peak', gflops(refFlops.total, ref2Min) / peak, 'ratio', 'fastest 2-thread step vs MatMul peak');
   const torchMin = Math.min(...[...torchMs.values()].flatMap((t) => t.ms));
   if (Number.isFinite(torchMin)) put('info.best_runs.torch_ms_over_ours', torchMin / Math.min(ref2Min, ...oursMs[1]), 'x', 'fastest torch run / our fastest run');
+  if (torchBest && kernelProfile) {
+    put('info.torch_ms_over_our_matmul_ms', torchBest.ms / kernelProfile.matmulMs, 'x', "ceiling of torch_ms_over_ours: PyTorch's whole step over our MatMul kernels alone (no other op, no overhead)");
+  }
   for (const [key, dec] of Object.entries(decoded)) {
     const sp = dec.batchedTokPerS / dec.sequentialTokPerS;
     const name = key === 'decode' ? 'batched_decode_speedup' : 'batched_decode_speedup.l12';

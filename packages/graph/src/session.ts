@@ -3,6 +3,8 @@
  * threads, all graph optimisations) and plain Feed records in and out. Reads the
  * external data and session config that toOnnx() attaches to the model bytes.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ExternalDataFile, OnnxModelBytes } from './onnx-writer.ts';
 import type { Feed } from './feeds.ts';
@@ -24,6 +26,11 @@ export interface SessionOptions {
   memArena?: boolean;
   /** Write ORT's optimised graph here (debugging / tests). */
   optimizedModelPath?: string;
+  /**
+   * ORT's profiler on: per-kernel timings as Chrome-trace JSON under this path prefix (benchmarks). The
+   * file is complete after Session.endProfiling(), which returns its path.
+   */
+  profilePrefix?: string;
 }
 
 /** Nest dotted config keys the way the node binding's `extra` option expects. */
@@ -56,15 +63,40 @@ export function ortSessionOptions(model: OnnxModelBytes, opts: SessionOptions = 
     o.enableMemPattern = false;
   }
   if (opts.optimizedModelPath) o.optimizedModelFilePath = opts.optimizedModelPath;
+  if (opts.profilePrefix) {
+    o.enableProfiling = true;
+    o.profileFilePrefix = opts.profilePrefix;
+  }
   return o;
 }
 
 export class Session {
-  private constructor(private readonly s: ort.InferenceSession) {}
+  private constructor(
+    private readonly s: ort.InferenceSession,
+    private readonly profilePrefix?: string,
+  ) {}
 
   static async create(model: Uint8Array, opts: SessionOptions = {}): Promise<Session> {
     const s = await ort.InferenceSession.create(model, ortSessionOptions(model as OnnxModelBytes, opts));
-    return new Session(s);
+    return new Session(s, opts.profilePrefix);
+  }
+
+  /**
+   * Stops ORT's profiler and returns the trace file's path. The node binding does not return the name ORT
+   * chose (prefix + a timestamp), so it is the newest file that starts with the prefix.
+   */
+  endProfiling(): string {
+    if (!this.profilePrefix) throw new Error('Session.endProfiling: the session was created without profilePrefix');
+    this.s.endProfiling();
+    const dir = path.dirname(path.resolve(this.profilePrefix));
+    const base = path.basename(this.profilePrefix);
+    const files = fs
+      .readdirSync(dir)
+      .filter((f) => f.startsWith(base) && f.endsWith('.json'))
+      .map((f) => path.join(dir, f))
+      .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+    if (files.length === 0) throw new Error(`Session.endProfiling: no profile file ${this.profilePrefix}*.json was written`);
+    return files[0];
   }
 
   get inputNames(): readonly string[] {

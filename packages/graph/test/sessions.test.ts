@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GraphBuilder, Session, SessionCache, WorkerSession } from '../src/index.ts';
 import type { Feed } from '../src/index.ts';
@@ -99,6 +102,25 @@ describe('Session and WorkerSession', () => {
     await expect(s.run({ x, w, ids })).rejects.toThrow(/missing feed 'keep'/);
     await expect(s.run(feeds(4), ['nope'])).rejects.toThrow(/'nope' is not a model output/);
     await expect(s.run({ ...feeds(4), x: { data: new Float32Array(3), dims: [2, 4, 8] } })).rejects.toThrow(/feed 'x': 3 values/);
+  });
+
+  it('profilePrefix: endProfiling returns the trace with one model_run per run and the kernels of each', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ragrpo-session-prof-'));
+    try {
+      const s = await Session.create(model(4), { profilePrefix: path.join(dir, 'p') });
+      await s.run(feeds(4));
+      await s.run(feeds(4));
+      const file = s.endProfiling();
+      await s.release();
+      expect(path.dirname(file)).toBe(dir);
+      const events = JSON.parse(fs.readFileSync(file, 'utf8')) as { cat: string; name: string; args?: { op_name?: string } }[];
+      expect(events.filter((e) => e.name === 'model_run')).toHaveLength(2);
+      const ops = new Set(events.filter((e) => e.cat === 'Node').map((e) => e.args?.op_name));
+      expect(ops.has('Tanh')).toBe(true);
+      await expect(async () => (await Session.create(model(4))).endProfiling()).rejects.toThrow(/without profilePrefix/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('in-memory external data gives the same result as inline initializers', async () => {

@@ -3,7 +3,7 @@
  *   llama   - LlamaForCausalLM, multi-head attention, untied head
  *   llama3  - Llama 3.1 style: GQA, rope_theta 500000, rope_scaling rope_type llama3
  *   qwen2   - Qwen2ForCausalLM: GQA, q/k/v bias, tied embeddings, rope_theta 1e6, vocab padded past the tokenizer
- *   mistral - MistralForCausalLM: GQA, sliding_window (small, so the refusal is reachable)
+ *   mistral - MistralForCausalLM: GQA, sliding_window (small, so tests reach past the window)
  *   smollm  - SmolLM (LlamaForCausalLM): multi-query attention (1 kv head), tied embeddings
  * Keys and defaults mirror real checkpoints of each family.
  */

@@ -4,6 +4,7 @@
 // cached session serves many batches.
 import type { Feed } from '@ragrpo/graph';
 import { MASKED } from './llama-graph.ts';
+import { attends } from './attention-window.ts';
 
 export interface SequencePair {
   promptIds: readonly number[];
@@ -37,7 +38,11 @@ export interface PackedBatch {
  * Packs sequences into [B, Tp+Tc]. `promptLen`/`completionLen` fix the padded sizes (callers bucket them);
  * rows beyond `pairs.length` up to `batch` are filler (one pad prompt token, no completion, zero mask).
  */
-export function packBatch(pairs: readonly SequencePair[], opts: { batch?: number; promptLen: number; completionLen: number; padId: number }): PackedBatch {
+export function packBatch(
+  pairs: readonly SequencePair[],
+  opts: { batch?: number; promptLen: number; completionLen: number; padId: number; slidingWindow?: number | null },
+): PackedBatch {
+  const window = opts.slidingWindow ?? null;
   const B = opts.batch ?? pairs.length;
   const Tp = opts.promptLen;
   const Tc = opts.completionLen;
@@ -74,14 +79,16 @@ export function packBatch(pairs: readonly SequencePair[], opts: { batch?: number
       positionIds[b * T + t] = BigInt(valid[t] ? pos : 0);
       if (valid[t]) pos++;
     }
-    // causal + padding: query t may see key s <= t when s is a real token; a pad query sees only itself.
+    // causal (+ sliding window, by position) + padding: query t may see key s <= t when s is a real token;
+    // a pad query sees only itself.
     for (let t = 0; t < T; t++) {
       const row = (b * T + t) * T;
       if (!valid[t]) {
         attentionBias[row + t] = 0;
         continue;
       }
-      for (let s = 0; s <= t; s++) if (valid[s]) attentionBias[row + s] = 0;
+      const qPos = Number(positionIds[b * T + t]);
+      for (let s = 0; s <= t; s++) if (valid[s] && attends(window, qPos, Number(positionIds[b * T + s]))) attentionBias[row + s] = 0;
     }
   }
   return { batch: B, promptLen: Tp, completionLen: Tc, inputIds, positionIds, attentionBias, targets, completionMask, completionLengths };

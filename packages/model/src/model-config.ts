@@ -49,8 +49,16 @@ export interface ModelConfig {
   attentionOutputBias: boolean;
   /** Bias on gate/up/down projections (Llama mlp_bias). */
   mlpBias: boolean;
-  /** Sliding-window attention size, or null for full attention. The engine refuses longer sequences. */
+  /**
+   * Mistral's sliding-window attention on every layer: a query sees the last `slidingWindow` positions (itself
+   * included). Implemented by the attention masks (attention-window.ts). null: full causal attention.
+   */
   slidingWindow: number | null;
+  /**
+   * Qwen2's use_sliding_window, which windows only the layers from max_window_layers on: not implemented, so
+   * sequences longer than this are refused (within it every layer attends fully, which is exact). null: none.
+   */
+  partialSlidingWindow: number | null;
   bosTokenId: number | null;
   eosTokenIds: number[];
   padTokenId: number | null;
@@ -196,6 +204,7 @@ export function parseModelConfig(raw: unknown, file = 'config.json'): ModelConfi
   }
 
   let slidingWindow: number | null = null;
+  let partialSlidingWindow: number | null = null;
   let attentionBias: boolean;
   let attentionOutputBias: boolean;
   let mlpBias = false;
@@ -206,10 +215,7 @@ export function parseModelConfig(raw: unknown, file = 'config.json'): ModelConfi
   } else if (modelType === 'qwen2') {
     attentionBias = true; // Qwen2Attention: q/k/v always have bias, o_proj never
     attentionOutputBias = false;
-    if (bool(cfg, 'use_sliding_window', file, false)) {
-      // Qwen2 applies the window to some layers only; recording it for all is the conservative refusal bound.
-      slidingWindow = posInt(cfg, 'sliding_window', file, 4096);
-    }
+    if (bool(cfg, 'use_sliding_window', file, false)) partialSlidingWindow = posInt(cfg, 'sliding_window', file, 4096);
   } else {
     attentionBias = false;
     attentionOutputBias = false;
@@ -241,6 +247,7 @@ export function parseModelConfig(raw: unknown, file = 'config.json'): ModelConfi
     attentionOutputBias,
     mlpBias,
     slidingWindow,
+    partialSlidingWindow,
     bosTokenId: bos[0] ?? null,
     eosTokenIds: eos,
     padTokenId: pad[0] ?? null,
@@ -266,13 +273,13 @@ export function readModelConfig(file: string): ModelConfig {
 }
 
 /**
- * Throws when a sequence of `seqLen` positions cannot be run exactly: longer than the sliding
- * window (the engine implements full causal attention only) or than max_position_embeddings.
+ * Throws when a sequence of `seqLen` positions cannot be run exactly: longer than max_position_embeddings, or
+ * than a Qwen2 use_sliding_window window (per-layer windows are not implemented).
  */
 export function assertSequenceLength(config: ModelConfig, seqLen: number): void {
-  if (config.slidingWindow !== null && seqLen > config.slidingWindow) {
+  if (config.partialSlidingWindow !== null && seqLen > config.partialSlidingWindow) {
     throw new ModelConfigError(
-      `sequence length ${seqLen} exceeds the model's sliding_window ${config.slidingWindow}; the engine implements full causal attention only, so keep prompt + completion <= ${config.slidingWindow} tokens`,
+      `sequence length ${seqLen} exceeds the model's sliding_window ${config.partialSlidingWindow}; Qwen2's use_sliding_window (windowed layers from max_window_layers on) is not implemented, so keep prompt + completion <= ${config.partialSlidingWindow} tokens or set use_sliding_window false`,
     );
   }
   if (seqLen > config.maxPositionEmbeddings) {

@@ -5,6 +5,7 @@
 import type { Feed, GraphBuilder } from '@ragrpo/graph';
 import { bucketLength, packBatch, packedFeeds, type SequencePair } from './batch-layout.ts';
 import { assertSequenceLength, type ModelConfig } from './model-config.ts';
+import { attends } from './attention-window.ts';
 import { buildDecodeStep, buildForward, INV_TEMPERATURE, modelBytes, modelParams, type GraphModelOptions } from './graphs.ts';
 import { ATTENTION_BIAS, INPUT_IDS, MASKED, POSITION_IDS, pastKeyName, pastValueName, presentKeyName, presentValueName, type LoraInGraph } from './llama-graph.ts';
 import type { LoraAdapter } from './lora.ts';
@@ -118,7 +119,7 @@ export class Policy {
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < T; t++) {
         positions[b * T + t] = BigInt(t);
-        for (let s = 0; s <= t; s++) bias[(b * T + t) * T + s] = 0;
+        for (let s = 0; s <= t; s++) if (attends(this.config.slidingWindow, t, s)) bias[(b * T + t) * T + s] = 0;
       }
     }
     this.runs.logits++;
@@ -156,7 +157,7 @@ export class Policy {
     const result: Float32Array[] = [];
     for (let start = 0; start < pairs.length; start += mb) {
       const chunk = pairs.slice(start, start + mb);
-      const packed = packBatch(chunk, { batch: mb, promptLen: Tp, completionLen: Tc, padId: this.padId() });
+      const packed = packBatch(chunk, { batch: mb, promptLen: Tp, completionLen: Tc, padId: this.padId(), slidingWindow: this.config.slidingWindow });
       this.runs.logprobs++;
       const out = await session.run({ ...(reference ? {} : this.paramFeeds()), ...packedFeeds(packed) }, ['logprobs']);
       const lp = out.logprobs.data as Float32Array;
@@ -175,7 +176,7 @@ export class Policy {
     );
     const packed = packBatch(
       prompts.map((p) => ({ promptIds: p, completionIds: [] })),
-      { batch: P, promptLen: Tp, completionLen: 0, padId: this.padId() },
+      { batch: P, promptLen: Tp, completionLen: 0, padId: this.padId(), slidingWindow: this.config.slidingWindow },
     );
     const f = packedFeeds(packed);
     this.runs.prefill++;

@@ -3,6 +3,7 @@
 // Logit processing follows transformers' order: repetition penalty, temperature, top-k, top-p.
 import { assertSequenceLength } from './model-config.ts';
 import { MASKED } from './llama-graph.ts';
+import { attends } from './attention-window.ts';
 import type { Policy } from './policy.ts';
 import { Prng } from './prng.ts';
 
@@ -104,7 +105,8 @@ export async function sample(policy: Policy, prompts: readonly (readonly number[
   const bias = new Float32Array(N * (S + 1)).fill(MASKED);
   for (let r = 0; r < N; r++) {
     const len = prompts[Math.floor(r / G)].length;
-    for (let s = Tp - len; s < Tp; s++) bias[r * (S + 1) + s] = 0;
+    // prompt positions the first new token (position len) still sees
+    for (let s = Tp - len; s < Tp; s++) if (attends(cfg.slidingWindow, len, s - (Tp - len))) bias[r * (S + 1) + s] = 0;
     bias[r * (S + 1) + S] = 0;
   }
 
@@ -123,6 +125,7 @@ export async function sample(policy: Policy, prompts: readonly (readonly number[
   let logits: Float32Array = new Float32Array(N * V);
   for (let r = 0; r < N; r++) logits.set(pre.logits.subarray(rows[r].promptIndex * V, (rows[r].promptIndex + 1) * V), r * V);
 
+  const window = cfg.slidingWindow;
   const scratch = new Float64Array(V);
   const norm: SoftmaxStats = { valid: false, max: 0, total: 0 };
   for (let step = 0; step < maxNew; step++) {
@@ -154,8 +157,13 @@ export async function sample(policy: Policy, prompts: readonly (readonly number[
     const slot = Tp + step;
     for (let r = 0; r < N; r++) {
       const row = rows[r];
+      const len = prompts[row.promptIndex].length;
       inputIds[r] = BigInt(row.tokens[row.tokens.length - 1]);
-      positionIds[r] = BigInt(prompts[row.promptIndex].length + step);
+      positionIds[r] = BigInt(len + step);
+      // Sliding window: the key `window` positions behind the new token leaves it (prompt positions sit in slots
+      // Tp-len.., generated ones from slot Tp on).
+      const gone = window === null ? -1 : len + step - window;
+      if (gone >= 0) bias[r * (S + 1) + (gone < len ? Tp - len + gone : Tp + gone - len)] = MASKED;
     }
     const out = await policy.decodeStep({
       batch: N,

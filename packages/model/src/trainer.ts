@@ -218,7 +218,7 @@ export class Trainer {
     let weightSum = 0;
     for (let start = 0; start < batch.length; start += mb) {
       const rows = Array.from({ length: Math.min(mb, batch.length - start) }, (_, i) => start + i);
-      const packed = packBatch(rows.map((r) => batch[r]), { batch: mb, promptLen: Tp, completionLen: Tc, padId: policy.padId() });
+      const packed = packBatch(rows.map((r) => batch[r]), { batch: mb, promptLen: Tp, completionLen: Tc, padId: policy.padId(), slidingWindow: policy.config.slidingWindow });
       const weights = new Float32Array(mb * Tc);
       rows.forEach((r, i) => {
         for (let t = 0; t < tokens[r]; t++) weights[i * Tc + t] = rowCoef[r];

@@ -145,16 +145,20 @@ describe('parseModelConfig', () => {
       attentionOutputBias: false,
       tieWordEmbeddings: true,
       slidingWindow: null,
+      partialSlidingWindow: null,
       eosTokenIds: [151645],
     });
-    expect(parseModelConfig({ ...QWEN25_05B, use_sliding_window: true, sliding_window: 4096 }).slidingWindow).toBe(4096);
+    // use_sliding_window windows only some layers: not implemented, so longer sequences are refused
+    const windowed = parseModelConfig({ ...QWEN25_05B, use_sliding_window: true, sliding_window: 4096 });
+    expect(windowed).toMatchObject({ slidingWindow: null, partialSlidingWindow: 4096 });
+    expect(() => assertSequenceLength(windowed, 4096)).not.toThrow();
+    expect(() => assertSequenceLength(windowed, 4097)).toThrow(/4097 exceeds the model's sliding_window 4096; Qwen2's use_sliding_window .* is not implemented/);
   });
 
-  it('Mistral 7B: sliding window recorded, sequences past it refused', () => {
+  it('Mistral 7B: sliding window recorded (masked in attention, so longer sequences run)', () => {
     const c = parseModelConfig(MISTRAL_7B);
-    expect(c).toMatchObject({ architecture: 'MistralForCausalLM', slidingWindow: 4096, numKvHeads: 8, headDim: 128, attentionBias: false, tieWordEmbeddings: false });
-    expect(() => assertSequenceLength(c, 4096)).not.toThrow();
-    expect(() => assertSequenceLength(c, 4097)).toThrow(/sequence length 4097 exceeds the model's sliding_window 4096/);
+    expect(c).toMatchObject({ architecture: 'MistralForCausalLM', slidingWindow: 4096, partialSlidingWindow: null, numKvHeads: 8, headDim: 128, attentionBias: false, tieWordEmbeddings: false });
+    expect(() => assertSequenceLength(c, 8192)).not.toThrow();
     // Mistral v0.2+ disables the window with null; a missing key means the MistralConfig default 4096.
     expect(parseModelConfig({ ...MISTRAL_7B, sliding_window: null }).slidingWindow).toBeNull();
     const { sliding_window: _omit, ...noWindow } = MISTRAL_7B;

@@ -27,6 +27,20 @@ const cases: [TinyArch, string][] = [
 ];
 
 describe.skipIf(!hasTorch)('logits match the PyTorch oracle', () => {
+  it('mistral with a sliding window of 16 over 40 tokens (windowed masks) within 1e-4 relative', async () => {
+    const opts = { initStd: 0.1, slidingWindow: 16 };
+    const model = await tinyModel('mistral', opts);
+    const policy = new Policy(model);
+    policies.push(policy);
+    const input = ids(2, 40, Math.min(model.config.vocabSize, model.tokenizer!.vocabSize), 11);
+    const ref = referenceLogits(tinyModelFolder('mistral', opts), input);
+    expect(relError((await policy.forwardLogits(input)).data, ref.data)).toBeLessThan(1e-4);
+    // the window matters: full causal attention misses the oracle
+    const full = new Policy({ config: { ...model.config, slidingWindow: null }, weights: model.weights });
+    policies.push(full);
+    expect(relError((await full.forwardLogits(input)).data, ref.data)).toBeGreaterThan(1e-3);
+  });
+
   for (const [arch, what] of cases) {
     it(`${arch} (${what}) within 1e-4 relative`, async () => {
       // initStd 0.1 (not 0.02) makes attention peaked enough that RoPE, biases and scaling move the logits.

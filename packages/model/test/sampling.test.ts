@@ -176,6 +176,34 @@ describe('sampler', () => {
   });
 });
 
+describe('sliding-window decoding (mistral, window 6)', () => {
+  it('greedy tokens and their log-probs equal a windowed full pass, for left-padded prompts longer than the window', async () => {
+    const windowed = new Policy(await tinyModel('mistral', { initStd: 0.1, slidingWindow: 6 }));
+    try {
+      const ps = [
+        [3, 17, 250, 41, 9, 77, 120, 8, 61],
+        [5, 300, 12, 44],
+      ];
+      const groups = await sample(windowed, ps, { maxNewTokens: 8, temperature: 0, eosTokenIds: [] });
+      const V = windowed.config.vocabSize;
+      for (let p = 0; p < ps.length; p++) {
+        const c = groups[p][0];
+        const full = await windowed.forwardLogits([[...ps[p], ...c.tokens]]);
+        c.tokens.forEach((tok, step) => {
+          const row = full.data.subarray((ps[p].length - 1 + step) * V, (ps[p].length + step) * V);
+          const lp = logSoftmax(row);
+          let best = 0;
+          for (let i = 1; i < V; i++) if (row[i] > row[best]) best = i;
+          expect(tok).toBe(best);
+          expect(c.logprobs[step]).toBeCloseTo(lp[tok], 4);
+        });
+      }
+    } finally {
+      await windowed.release();
+    }
+  });
+});
+
 describe('logit processors', () => {
   const logits = Float32Array.from([2.0, 1.0, 0.5, -1.0, 3.0]);
   const scratch = new Float64Array(5);

@@ -37,12 +37,13 @@ export interface PackedBatch {
 /**
  * Packs sequences into [B, Tp+Tc]. `promptLen`/`completionLen` fix the padded sizes (callers bucket them);
  * rows beyond `pairs.length` up to `batch` are filler (one pad prompt token, no completion, zero mask).
+ * `slidingWindow` is the model's (config.slidingWindow; null for full causal attention).
  */
 export function packBatch(
   pairs: readonly SequencePair[],
-  opts: { batch?: number; promptLen: number; completionLen: number; padId: number; slidingWindow?: number | null },
+  opts: { batch?: number; promptLen: number; completionLen: number; padId: number; slidingWindow: number | null },
 ): PackedBatch {
-  const window = opts.slidingWindow ?? null;
+  const window = opts.slidingWindow;
   const B = opts.batch ?? pairs.length;
   const Tp = opts.promptLen;
   const Tc = opts.completionLen;

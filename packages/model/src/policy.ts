@@ -5,9 +5,8 @@
 import type { Feed, GraphBuilder } from '@ragrpo/graph';
 import { bucketLength, packBatch, packedFeeds, type SequencePair } from './batch-layout.ts';
 import { assertSequenceLength, type ModelConfig } from './model-config.ts';
-import { attends } from './attention-window.ts';
 import { buildDecodeStep, buildForward, INV_TEMPERATURE, modelBytes, modelParams, type GraphModelOptions } from './graphs.ts';
-import { ATTENTION_BIAS, INPUT_IDS, MASKED, POSITION_IDS, pastKeyName, pastValueName, presentKeyName, presentValueName, type LoraInGraph } from './llama-graph.ts';
+import { ATTENTION_BIAS, INPUT_IDS, POSITION_IDS, pastKeyName, pastValueName, presentKeyName, presentValueName, type LoraInGraph } from './llama-graph.ts';
 import type { LoraAdapter } from './lora.ts';
 import { SessionPool, type SessionPoolOptions } from './session-pool.ts';
 import type { ParamSource, WeightMap, WeightTensor } from './weights.ts';
@@ -113,25 +112,8 @@ export class Policy {
     const session = await this.pool.get(`logits|${B}|${T}`, () =>
       modelBytes(buildForward(this.modelWeights(), { ...this.graphOptions(), batch: B, seqLen: T })),
     );
-    const inputIds = BigInt64Array.from(ids.flat(), (v) => BigInt(v));
-    const positions = new BigInt64Array(B * T);
-    const bias = new Float32Array(B * T * T).fill(MASKED);
-    for (let b = 0; b < B; b++) {
-      for (let t = 0; t < T; t++) {
-        positions[b * T + t] = BigInt(t);
-        for (let s = 0; s <= t; s++) if (attends(this.config.slidingWindow, t, s)) bias[(b * T + t) * T + s] = 0;
-      }
-    }
     this.runs.logits++;
-    const out = await session.run(
-      {
-        ...this.paramFeeds(),
-        [INPUT_IDS]: { data: inputIds, dims: [B, T] },
-        [POSITION_IDS]: { data: positions, dims: [B, T] },
-        [ATTENTION_BIAS]: { data: bias, dims: [B, 1, T, T] },
-      },
-      ['logits'],
-    );
+    const out = await session.run({ ...this.paramFeeds(), ...this.promptFeeds(ids, T) }, ['logits']);
     return { data: out.logits.data as Float32Array, dims: out.logits.dims };
   }
 
@@ -166,6 +148,16 @@ export class Policy {
     return result;
   }
 
+  /** Decoder feeds of prompts left-padded to `Tp`: ids, positions and the causal (windowed) attention bias. */
+  private promptFeeds(prompts: readonly (readonly number[])[], Tp: number): Record<string, Feed> {
+    const packed = packBatch(
+      prompts.map((p) => ({ promptIds: p, completionIds: [] })),
+      { batch: prompts.length, promptLen: Tp, completionLen: 0, padId: this.padId(), slidingWindow: this.config.slidingWindow },
+    );
+    const f = packedFeeds(packed);
+    return { [INPUT_IDS]: f.input_ids, [POSITION_IDS]: f.position_ids, [ATTENTION_BIAS]: f.attention_bias };
+  }
+
   /** Runs the prompts once (left-padded), returning last-position logits and the KV cache of every layer. */
   async prefill(prompts: readonly (readonly number[])[]): Promise<PrefillResult> {
     const P = prompts.length;
@@ -174,13 +166,8 @@ export class Policy {
     const session = await this.pool.get(`prefill|${P}|${Tp}`, () =>
       modelBytes(buildForward(this.modelWeights(), { ...this.graphOptions(), batch: P, seqLen: Tp, logitsRange: [Tp - 1, Tp], emitKeyValues: true })),
     );
-    const packed = packBatch(
-      prompts.map((p) => ({ promptIds: p, completionIds: [] })),
-      { batch: P, promptLen: Tp, completionLen: 0, padId: this.padId(), slidingWindow: this.config.slidingWindow },
-    );
-    const f = packedFeeds(packed);
     this.runs.prefill++;
-    const out = await session.run({ ...this.paramFeeds(), [INPUT_IDS]: f.input_ids, [POSITION_IDS]: f.position_ids, [ATTENTION_BIAS]: f.attention_bias });
+    const out = await session.run({ ...this.paramFeeds(), ...this.promptFeeds(prompts, Tp) });
     return {
       promptLen: Tp,
       logits: out.logits.data as Float32Array,

@@ -51,7 +51,7 @@ function weightsFor(agg: LossAggregation): Float32Array {
 }
 
 function baseFeeds(): Record<string, Feed> {
-  const packed = packBatch(pairs, { promptLen: Tp, completionLen: Tc, padId: 0 });
+  const packed = packBatch(pairs, { promptLen: Tp, completionLen: Tc, padId: 0, slidingWindow: policy.config.slidingWindow });
   return { ...policy.paramFeeds(), ...packedFeeds(packed), advantages: { data: Float32Array.from(advantages), dims: [pairs.length, 1] } };
 }
 
@@ -75,23 +75,29 @@ async function policyGradient(weights: Float32Array): Promise<Record<string, Fee
   return s.run({ ...baseFeeds(), loss_weights: { data: weights, dims: [pairs.length, Tc] } });
 }
 
+/** A GRPO train-graph session over `pairs` (closed in afterAll). */
+async function grpoSession(o: { epsilonLow: number; epsilonHigh: number; beta: number }): Promise<Session> {
+  const s = await Session.create(
+    buildTrainGraph(policy, {
+      batch: pairs.length,
+      promptLen: Tp,
+      completionLen: Tc,
+      temperature: 1,
+      objective: { kind: 'grpo', detachOld: false, ...o },
+      recompute: false,
+      dropout: false,
+    }),
+  );
+  sessions.push(s);
+  return s;
+}
+
 describe('GRPO loss at the first iteration', () => {
   for (const agg of LOSS_AGGREGATIONS) {
     it(`${agg}: ratio is exactly 1 and the gradient equals the policy gradient`, async () => {
       const weights = weightsFor(agg);
       const pg = await policyGradient(weights);
-      const s = await Session.create(
-        buildTrainGraph(policy, {
-          batch: pairs.length,
-          promptLen: Tp,
-          completionLen: Tc,
-          temperature: 1,
-          objective: { kind: 'grpo', detachOld: false, epsilonLow: 0.2, epsilonHigh: 0.28, beta: 0 },
-          recompute: false,
-          dropout: false,
-        }),
-      );
-      sessions.push(s);
+      const s = await grpoSession({ epsilonLow: 0.2, epsilonHigh: 0.28, beta: 0 });
       const feeds = { ...baseFeeds(), loss_weights: { data: weights, dims: [pairs.length, Tc] } };
       // old log-probs = the current policy's, taken from a first run of the same session
       const first = await s.run({ ...feeds, old_logprobs: { data: new Float32Array(pairs.length * Tc), dims: [pairs.length, Tc] } });
@@ -123,18 +129,7 @@ describe('GRPO loss at the first iteration', () => {
 describe('GRPO loss padding', () => {
   it('ignores whatever old/ref values padded positions hold (no inf * 0 = NaN)', async () => {
     const weights = weightsFor('dapo');
-    const s = await Session.create(
-      buildTrainGraph(policy, {
-        batch: pairs.length,
-        promptLen: Tp,
-        completionLen: Tc,
-        temperature: 1,
-        objective: { kind: 'grpo', detachOld: false, epsilonLow: 0.2, epsilonHigh: 0.2, beta: 0.1 },
-        recompute: false,
-        dropout: false,
-      }),
-    );
-    sessions.push(s);
+    const s = await grpoSession({ epsilonLow: 0.2, epsilonHigh: 0.2, beta: 0.1 });
     const feeds = { ...baseFeeds(), loss_weights: { data: weights, dims: [pairs.length, Tc] } };
     const zeros = { data: new Float32Array(pairs.length * Tc), dims: [pairs.length, Tc] };
     const clean = await s.run({ ...feeds, old_logprobs: zeros, ref_logprobs: zeros });

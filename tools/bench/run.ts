@@ -5,6 +5,7 @@ import { reportSuite, type Metrics } from './report.ts';
 const suites: Record<string, () => Promise<Metrics>> = {
   retrieval: async () => (await import('./retrieval.ts')).retrievalSuite(),
   engine: async () => (await import('./engine.ts')).engineSuite(),
+  generate: async () => (await import('./generate.ts')).generateSuite(),
 };
 
 const program = new Command('bench')

@@ -1,28 +1,18 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { expectOneError, root, runStage } from './stage-cli.ts';
 
 // Bad input through the real stage commands: each case must end in exactly one `[stage] error:`
 // line on stderr that names the file (and row/field or line:col), exit non-zero, and leave no
 // stage folder and no temp folder behind in the artifacts folder.
-const root = path.resolve(import.meta.dirname, '../..');
-const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 const wine = path.resolve(root, '..', 'shared', 'datasets', 'wine-reviews', 'winemag-data-130k-v2.sample.csv');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ragrpo-bad-input-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Run { status: number | null; stderr: string }
-
-/** Runs one stage command as Nx does (cwd = repository), with artifacts in the case's own folder. */
-function stage(name: string, pipeline: string, artifacts: string): Run {
-  const r = spawnSync(tsx, [`packages/${name}/src/cli.ts`, '--pipeline', pipeline], {
-    cwd: root, env: { ...process.env, RAGRPO_ARTIFACTS: artifacts, RAGRPO_DEBUG: '' }, encoding: 'utf8',
-  });
-  return { status: r.status, stderr: r.stderr };
-}
+const stage = runStage;
 
 /** A case folder with its pipeline file; returns paths. */
 function setup(name: string, yaml: string): { dir: string; pipeline: string; artifacts: string } {
@@ -31,17 +21,6 @@ function setup(name: string, yaml: string): { dir: string; pipeline: string; art
   const pipeline = path.join(dir, `${name}.yaml`);
   writeFileSync(pipeline, yaml);
   return { dir, pipeline, artifacts: path.join(dir, 'artifacts') };
-}
-
-/** The one error line (progress lines may precede it on stderr, but no second error and no stack). */
-function expectOneError(r: Run, stageName: string): string {
-  expect(r.status).not.toBe(0);
-  const lines = r.stderr.split('\n').filter((l) => l.trim());
-  const errors = lines.filter((l) => /error/i.test(l));
-  expect(errors, r.stderr).toHaveLength(1);
-  expect(lines.some((l) => /^\s+at /.test(l)), r.stderr).toBe(false);
-  expect(errors[0].startsWith(`[${stageName}] error: `)).toBe(true);
-  return errors[0];
 }
 
 /** Nothing of the failed stage is left: no stage folder, no `.<stage>.tmp-*` folder. */

@@ -1,6 +1,8 @@
 /**
- * Builds a tiny Llama-family model folder in the Hugging Face layout:
- *   config.json, generation_config.json, tokenizer.json, tokenizer_config.json, model.safetensors
+ * The tiny-llm CLI: a thin command over @ragrpo/model's scratch-model builder (packages/model/src/scratch/) with the
+ * tiny test models' defaults (2 layers, hidden 64, 4 heads, MLP 128, vocab 512) and the built-in corpus (corpus.ts).
+ * Writes a Hugging Face folder: config.json, generation_config.json, tokenizer.json, tokenizer_config.json,
+ * model.safetensors.
  *
  *   npx tsx tools/tiny-llm/build.ts --arch qwen2 --out models/tiny-qwen2 --seed 0
  *
@@ -10,12 +12,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseModelConfig, validateWeights, writeSafetensors, type ModelConfig, type SafetensorsDType } from '@ragrpo/model';
-import { TINY_ARCHS, tinyConfigJson, type TinyArch } from './arch-presets.ts';
-import { buildTinyTokenizer } from './tokenizer-files.ts';
-import { randomWeights } from './weights.ts';
+import { buildScratchModelSync, SCRATCH_ARCHS, type ScratchArch, type ScratchModelResult } from '@ragrpo/model';
+import { tinyCorpus } from './corpus.ts';
 
-export { TINY_ARCHS, type TinyArch } from './arch-presets.ts';
+export const TINY_ARCHS = SCRATCH_ARCHS;
+export type TinyArch = ScratchArch;
 
 export interface TinyModelOptions {
   arch: TinyArch;
@@ -34,28 +35,21 @@ export interface TinyModelOptions {
   /** Stored weight dtype. */
   dtype?: 'F32' | 'BF16' | 'F16';
   initStd?: number;
+  /** BPE training texts; default: the built-in tiny corpus (corpus.ts). */
+  corpus?: Iterable<string>;
 }
 
-export interface TinyModelResult {
-  out: string;
-  config: ModelConfig;
-  files: string[];
-  tokenizerSize: number;
-  numParameters: number;
-}
+export type TinyModelResult = ScratchModelResult;
 
-const TORCH_DTYPE: Record<'F32' | 'BF16' | 'F16', string> = { F32: 'float32', BF16: 'bfloat16', F16: 'float16' };
-
-function json(value: unknown): string {
-  return JSON.stringify(value, null, 2) + '\n';
-}
-
+/** Builds a tiny model with the tiny defaults (see the module comment). */
 export function buildTinyModel(opts: TinyModelOptions): TinyModelResult {
   if (!(TINY_ARCHS as readonly string[]).includes(opts.arch)) {
     throw new Error(`unknown arch ${JSON.stringify(opts.arch)}; expected one of ${TINY_ARCHS.join(', ')}`);
   }
-  const dtype = opts.dtype ?? 'F32';
-  const sizes = {
+  return buildScratchModelSync({
+    out: opts.out,
+    arch: opts.arch,
+    seed: opts.seed ?? 0,
     layers: opts.layers ?? 2,
     hidden: opts.hidden ?? 64,
     heads: opts.heads ?? 4,
@@ -63,55 +57,12 @@ export function buildTinyModel(opts: TinyModelOptions): TinyModelResult {
     intermediate: opts.intermediate ?? 128,
     maxPositions: opts.maxPositions ?? (opts.arch === 'llama3' ? 131072 : 512),
     slidingWindow: opts.slidingWindow,
-  };
-  const tok = buildTinyTokenizer({
+    initStd: opts.initStd,
+    dtype: opts.dtype,
+    // One text, as the first version trained on: the corpus' newlines are words of their own.
+    corpus: opts.corpus ?? [tinyCorpus()],
     vocabSize: opts.vocab ?? 512,
-    tokenizerClass: opts.arch === 'qwen2' ? 'Qwen2Tokenizer' : 'PreTrainedTokenizerFast',
-    modelMaxLength: sizes.maxPositions,
   });
-  const ids = { bos: tok.ids.endoftext, eos: tok.ids.imEnd, pad: tok.ids.endoftext, tokenizerSize: tok.bpe.size };
-  const configJson = tinyConfigJson(opts.arch, sizes, ids, TORCH_DTYPE[dtype]);
-  // Parse our own output: a preset the engine would refuse fails here, at build time.
-  const config = parseModelConfig(configJson, `${opts.arch} preset`);
-  const weights = randomWeights(config, { seed: opts.seed ?? 0, initStd: opts.initStd ?? 0.02, normNoise: 0.05, biasStd: 0.05 });
-  validateWeights(config, new Map([...weights].map(([k, v]) => [k, { dtype, shape: v.shape }])), `${opts.arch} preset`);
-
-  const generationConfig = {
-    bos_token_id: ids.bos,
-    eos_token_id: [tok.ids.imEnd, tok.ids.endoftext],
-    pad_token_id: ids.pad,
-    do_sample: true,
-    temperature: 0.7,
-    top_k: 20,
-    top_p: 0.8,
-    repetition_penalty: 1.05,
-    transformers_version: '4.46.0',
-  };
-  const out = path.resolve(opts.out);
-  fs.mkdirSync(out, { recursive: true });
-  // A stale shard index would shadow model.safetensors for loaders that prefer it.
-  fs.rmSync(path.join(out, 'model.safetensors.index.json'), { force: true });
-  const files: [string, string | Uint8Array][] = [
-    ['config.json', json(configJson)],
-    ['generation_config.json', json(generationConfig)],
-    ['tokenizer.json', JSON.stringify(tok.tokenizerJson)],
-    ['tokenizer_config.json', json(tok.tokenizerConfig)],
-  ];
-  for (const [name, content] of files) fs.writeFileSync(path.join(out, name), content);
-  writeSafetensors(
-    path.join(out, 'model.safetensors'),
-    new Map([...weights].map(([k, v]) => [k, { dtype: dtype as SafetensorsDType, shape: v.shape, data: v.data }])),
-    { format: 'pt' },
-  );
-  let numParameters = 0;
-  for (const w of weights.values()) numParameters += w.data.length;
-  return {
-    out,
-    config,
-    files: [...files.map(([n]) => n), 'model.safetensors'],
-    tokenizerSize: tok.bpe.size,
-    numParameters,
-  };
 }
 
 function intArg(name: string) {
@@ -146,6 +97,7 @@ export function main(argv: string[]): void {
     .option('--max-positions <n>', 'max_position_embeddings', intArg('--max-positions'))
     .option('--sliding-window <n>', 'mistral sliding_window', intArg('--sliding-window'))
     .option('--init-std <x>', 'std of the N(0, x) linear/embedding weights (default 0.02)', positiveNumberArg('--init-std'))
+    .option('--corpus <file>', 'UTF-8 text file to train the BPE on (default: the built-in tiny corpus)')
     .addOption(new Option('--dtype <dtype>', 'stored weight dtype').choices(['F32', 'BF16', 'F16']).default('F32'))
     .parse(argv);
   const o = program.opts();
@@ -163,6 +115,7 @@ export function main(argv: string[]): void {
     slidingWindow: o.slidingWindow,
     initStd: o.initStd,
     dtype: o.dtype,
+    corpus: o.corpus === undefined ? undefined : [fs.readFileSync(o.corpus, 'utf8')],
   });
   console.log(
     `wrote ${r.out}: ${r.config.architecture}, ${r.config.numLayers} layers, hidden ${r.config.hiddenSize}, ` +

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
 import { checkSchema, type Contract } from './contract.ts';
@@ -54,6 +54,7 @@ export async function exists(p: string): Promise<boolean> {
 export async function withStageOutput<T>(dir: string, work: (tmpDir: string) => Promise<T>): Promise<T> {
   const parent = path.dirname(dir);
   await mkdir(parent, { recursive: true });
+  await removeAbandonedTemps(parent, path.basename(dir));
   const tmp = path.join(parent, `.${path.basename(dir)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   await mkdir(tmp, { recursive: true });
   try {
@@ -67,4 +68,25 @@ export async function withStageOutput<T>(dir: string, work: (tmpDir: string) => 
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
+}
+
+function processAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/**
+ * Removes `.<stage>.tmp-<pid>-*` folders left by a run that was killed (SIGKILL skips every
+ * cleanup): their process is gone. A live process's folder is left alone.
+ */
+export async function removeAbandonedTemps(parent: string, base: string): Promise<string[]> {
+  const prefix = `.${base}.tmp-`;
+  const removed: string[] = [];
+  for (const name of await readdir(parent).catch(() => [] as string[])) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) continue;
+    await rm(path.join(parent, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }

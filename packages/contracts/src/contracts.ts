@@ -1,4 +1,4 @@
-import { defineContract } from './contract.ts';
+import { defineContract, type Contract } from './contract.ts';
 
 // The tables stages pass each other. Every stage README repeats the ones it reads and writes.
 
@@ -110,3 +110,61 @@ export const PovMatrix = defineContract({
     cosine: { kind: 'float32' },
   },
 });
+
+export const Prompts = defineContract({
+  name: 'prompts', version: 1,
+  description: 'One prompt per question and template: the text the policy sees, its token ids, and the context it carries.',
+  columns: {
+    question_id: { kind: 'utf8' },
+    split: { kind: 'utf8' },                   // 'train' | 'test'
+    template: { kind: 'utf8' },                // template name (alpaca, chat, context_only, score_documents, or a file's name)
+    is_main: { kind: 'bool' },                 // the main template (prompts.template); the others are variants
+    question: { kind: 'utf8' },
+    reference: { kind: 'utf8', nullable: true },
+    prompt: { kind: 'utf8' },                  // rendered text (chat template applied when the template uses it)
+    prompt_ids: { kind: 'int32-list' },
+    prompt_tokens: { kind: 'int32' },
+    context: { kind: 'utf8' },                 // the numbered documents the prompt carries ('' when none)
+    chunk_ids: { kind: 'utf8-list' },          // chunks in the prompt, in prompt order
+    chunks_dropped: { kind: 'int32' },         // in-context chunks dropped from the end to fit max_prompt_length
+    no_context: { kind: 'bool' },              // nothing was retrieved for the question (or nothing fitted)
+    truncated: { kind: 'bool' },               // even without context the prompt was too long: its first tokens were cut
+  },
+});
+
+export const Completions = defineContract({
+  name: 'completions', version: 1,
+  description: 'Candidate groups per question (seed 000): greedy reference, temperature and template variants, plain samples.',
+  columns: {
+    question_id: { kind: 'utf8' },
+    split: { kind: 'utf8' },
+    group_index: { kind: 'int32' },            // position in the question's group
+    variant: { kind: 'utf8' },                 // 'greedy' | 'temperature=0.7' | 'template=context_only' | 'sample'
+    template: { kind: 'utf8' },
+    temperature: { kind: 'float32' },
+    completion: { kind: 'utf8' },              // the whole decoded text
+    answer: { kind: 'utf8' },                  // the text after a <think>...</think> block (all of it when there is none)
+    reasoning: { kind: 'utf8', nullable: true },   // inside <think>...</think>, null when there is none
+    completion_ids: { kind: 'int32-list' },
+    logprobs: { kind: 'float32-list' },        // per token, log p under softmax(logits / temperature)
+    completion_tokens: { kind: 'int32' },
+    finish_reason: { kind: 'utf8' },           // 'eos' | 'stop' | 'length'
+  },
+});
+
+export const Rewards = defineContract({
+  name: 'rewards', version: 1,
+  description: 'Every reward per completion (one column per reward, schema metadata ragrpo.rewards lists them), the weighted total and the group-relative advantage.',
+  columns: {
+    question_id: { kind: 'utf8' },
+    group_index: { kind: 'int32' },
+    variant: { kind: 'utf8' },
+    total: { kind: 'float32' },
+    advantage: { kind: 'float32' },
+  },
+});
+
+/** Every contract by name: stage declarations (stage.json) name the contract of each artifact. */
+export const CONTRACTS: Record<string, Contract> = Object.fromEntries(
+  [Chunks, Questions, Povs, Preferences, DenseVectors, SparseVectors, Retrieved, Ranked, PovMatrix, Prompts, Completions, Rewards].map((c) => [c.name, c as Contract]),
+);

@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,5 +69,16 @@ describe('contracts', () => {
     await withStageOutput(out, async (t) => writeFile(path.join(t, 'b.txt'), 'second'));
     expect(await readdir(out)).toEqual(['b.txt']);
   });
-});
 
+  it('removes the temp folder of a killed run (its process is gone), but not a live run\'s', async () => {
+    const dir = await tmp();
+    const out = path.join(dir, 'rank');
+    // SIGKILL skips every cleanup: a dead pid's folder is what such a run leaves behind
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    await mkdir(path.join(dir, `.rank.tmp-${dead.stdout}-0a1b2c3d`, 'heatmaps'), { recursive: true });
+    await mkdir(path.join(dir, `.rank.tmp-${process.ppid}-live0000`));
+    await mkdir(path.join(dir, '.embed.tmp-1-other000'));
+    await withStageOutput(out, async (t) => writeFile(path.join(t, 'ranked.arrow'), 'x'));
+    expect((await readdir(dir)).sort()).toEqual(['.embed.tmp-1-other000', `.rank.tmp-${process.ppid}-live0000`, 'rank']);
+  });
+});

@@ -1,6 +1,4 @@
-import path from 'node:path';
 import { runStageCommand } from '@ragrpo/config';
-import { Chunks, Povs, Questions, exists, readTable, writeFileAtomic, writeTable } from '@ragrpo/contracts';
 import type { Table } from 'apache-arrow';
 import { readStopwordFile } from './sparse/analyzer.ts';
 import { serializeBm25 } from './sparse/bm25.ts';
@@ -12,24 +10,17 @@ function column(table: Table, name: string): string[] {
 }
 
 await runStageCommand('embed', async (ctx) => {
-  const ingest = ctx.stageDir('ingest');
-  const chunks = await readTable(path.join(ingest, 'chunks.arrow'), Chunks);
+  const chunks = await ctx.readInput('chunks');
   const sets: TextSet[] = [{ name: 'chunks', role: 'document', ids: column(chunks, 'chunk_id'), texts: column(chunks, 'text') }];
   // Questions and POVs are optional in ingest: embed them when ingest wrote them.
-  const questionsFile = path.join(ingest, 'questions.arrow');
-  if (await exists(questionsFile)) {
-    const q = await readTable(questionsFile, Questions);
-    sets.push({ name: 'questions', role: 'query', ids: column(q, 'question_id'), texts: column(q, 'question') });
-  }
-  const povsFile = path.join(ingest, 'povs.arrow');
-  if (await exists(povsFile)) {
-    const p = await readTable(povsFile, Povs);
-    sets.push({ name: 'povs', role: 'query', ids: column(p, 'pov_id'), texts: column(p, 'text') });
-  }
-  const { embed } = ctx.pipeline.config;
+  const questions = await ctx.readOptionalInput('questions');
+  if (questions) sets.push({ name: 'questions', role: 'query', ids: column(questions, 'question_id'), texts: column(questions, 'question') });
+  const povs = await ctx.readOptionalInput('povs');
+  if (povs) sets.push({ name: 'povs', role: 'query', ids: column(povs, 'pov_id'), texts: column(povs, 'text') });
+  const embed = ctx.settings;
   const stopwords = embed.sparse?.stopwords ? readStopwordFile(ctx.resolve(embed.sparse.stopwords)) : undefined;
   const out = await embedTextSets(sets, embed, { root: ctx.root, stopwords });
-  for (const t of out.tables) await writeTable(path.join(ctx.outDir, t.file), t.contract, t.table);
-  if (out.bm25) await writeFileAtomic(path.join(ctx.outDir, 'bm25.json'), serializeBm25(out.bm25));
+  for (const t of out.tables) await ctx.writeOutput(t.artifact, t.table);
+  if (out.bm25) await ctx.writeOutput('bm25', serializeBm25(out.bm25));
   return out.summary;
 });

@@ -1,5 +1,4 @@
 import type { EmbedConfig } from '@ragrpo/config';
-import { DenseVectors, SparseVectors, type Contract } from '@ragrpo/contracts';
 import { createProgress } from '@ragrpo/progress';
 import type { Table } from 'apache-arrow';
 import { builtinStopwords, createAnalyzer } from './sparse/analyzer.ts';
@@ -26,8 +25,8 @@ export interface EmbedRunOptions {
 }
 
 export interface EmbedArtifacts {
-  /** File name -> table, e.g. 'chunks.sparse.arrow'. */
-  tables: { file: string; contract: Contract; table: Table }[];
+  /** Artifact name (stage.json `writes`, e.g. 'chunks_sparse') -> table. */
+  tables: { artifact: string; table: Table }[];
   bm25?: Bm25Model;
   summary: string;
 }
@@ -46,7 +45,7 @@ function embedSparse(sets: TextSet[], docs: TextSet, s: NonNullable<EmbedConfig[
     const vectors = set === docs
       ? docTerms.map((terms) => bm25DocumentVectorFromTerms(bm, terms))
       : set.texts.map((t) => (set.role === 'document' ? bm25DocumentVector : bm25QueryVector)(bm, t));
-    tables.push({ file: `${set.name}.sparse.arrow`, contract: SparseVectors, table: sparseVectorTable(set.ids, vectors, set.role, bm.model.vocab.length) });
+    tables.push({ artifact: `${set.name}_sparse`, table: sparseVectorTable(set.ids, vectors, set.role, bm.model.vocab.length) });
   }
   return bm.model;
 }
@@ -59,7 +58,7 @@ async function embedDense(sets: TextSet[], embedder: DenseEmbedder, o: EmbedRunO
     progress.done();
     dim = r.dim;
     tables.push({
-      file: `${set.name}.dense.arrow`, contract: DenseVectors,
+      artifact: `${set.name}_dense`,
       table: denseVectorTable(set.ids, r.flat, r.dim, {
         model: embedder.model, role: set.role, normalized: embedder.normalize, pooling: embedder.pooling, prefix: embedder.prefix(set.role),
       }),

@@ -16,3 +16,4 @@ export { indexChunks } from './index-chunks.ts';
 export { retrieve, MISSING_DENSE, MISSING_SPARSE, type RetrieveOptions, type QuestionVectors } from './retrieve.ts';
 export { chooseStore, openStore, type StoreChoice } from './open-store.ts';
 export { readDenseVectors, readSparseVectors, denseVectorsTable, sparseVectorsTable } from './arrow-vectors.ts';
+export { runIndex, type IndexInputs, type IndexRunOptions, type IndexResult } from './run-index.ts';

@@ -64,11 +64,15 @@ describe('index command', () => {
 
   it('fails with one line naming the missing artifact and the option to set', async () => {
     await rm(path.join(artifacts, 'idx-test', 'embed', 'chunks.dense.arrow'));
+    await mkdir(path.join(artifacts, 'idx-test', 'rank'), { recursive: true }); // an earlier rank result
     const r = await runIndex(dir, artifacts, '  search: dense');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/chunks\.dense\.arrow: not found\. dense search needs .* set embed\.dense\.model/);
-    // the previous good output is untouched
-    expect(existsSync(path.join(artifacts, 'idx-test', 'index', 'retrieved.arrow'))).toBe(true);
+    // the previous output no longer matches the pipeline file, so it is gone (Nx's cache still has it),
+    // and so is everything downstream of it that would look current
+    expect(existsSync(path.join(artifacts, 'idx-test', 'index'))).toBe(false);
+    expect(existsSync(path.join(artifacts, 'idx-test', 'rank'))).toBe(false);
+    expect(existsSync(path.join(artifacts, 'idx-test', 'embed'))).toBe(true);
   });
 
   it('an unreachable Qdrant is one clear error', async () => {

@@ -1,5 +1,5 @@
 export * from './types.ts';
-export { runIngest, writeIngestArtifacts, ingestSummary, INGEST_ARTIFACTS } from './ingest.ts';
+export { runIngest, writeIngestArtifacts, ingestSummary } from './ingest.ts';
 export type { IngestContext, IngestReport, IngestResult, DocumentReport } from './ingest.ts';
 export { readCsvDocuments, type CsvDocumentOptions, type CsvDocumentResult } from './csv-documents.ts';
 export { parseCsvText, type ParsedCsv, type CsvRecord, type BadRecord } from './csv-records.ts';

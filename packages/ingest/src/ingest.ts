@@ -1,6 +1,6 @@
-import path from 'node:path';
-import type { IngestConfig } from '@ragrpo/config';
-import { Chunks, Povs, Preferences, Questions, tableFromRows, writeFileAtomic, writeTable } from '@ragrpo/contracts';
+import type { IngestConfig, OutputWriter } from '@ragrpo/config';
+import type { Table } from 'apache-arrow';
+import { Chunks, Povs, Preferences, Questions, tableFromRows } from '@ragrpo/contracts';
 import { readCsvDocuments } from './csv-documents.ts';
 import { readTextDocuments } from './text-documents.ts';
 import { readPdfDocuments } from './pdf-documents.ts';
@@ -130,20 +130,16 @@ export async function runIngest(cfg: IngestConfig, ctx: IngestContext): Promise<
 }
 
 /** The artifact names downstream stages read. */
-export const INGEST_ARTIFACTS = {
-  chunks: 'chunks.arrow', questions: 'questions.arrow', povs: 'povs.arrow', preferences: 'preferences.arrow', report: 'report.json',
-} as const;
-
-/** Writes chunks.arrow, and questions/povs/preferences.arrow only when configured, plus report.json. */
-export async function writeIngestArtifacts(result: IngestResult, outDir: string): Promise<string[]> {
+/** Writes chunks, and questions/povs/preferences only when configured, plus the report (names from stage.json). */
+export async function writeIngestArtifacts(result: IngestResult, write: OutputWriter): Promise<string[]> {
   const written: string[] = [];
-  const put = async (name: string, fn: (file: string) => Promise<void>) => { const f = path.join(outDir, name); await fn(f); written.push(name); };
-  await put(INGEST_ARTIFACTS.chunks, (f) => writeTable(f, Chunks, tableFromRows(Chunks, result.chunks)));
+  const put = async (name: string, data: Table | string) => { await write(name, data); written.push(name); };
+  await put('chunks', tableFromRows(Chunks, result.chunks));
   const { questions, povs, preferences } = result;
-  if (questions) await put(INGEST_ARTIFACTS.questions, (f) => writeTable(f, Questions, tableFromRows(Questions, questions)));
-  if (povs) await put(INGEST_ARTIFACTS.povs, (f) => writeTable(f, Povs, tableFromRows(Povs, povs)));
-  if (preferences) await put(INGEST_ARTIFACTS.preferences, (f) => writeTable(f, Preferences, tableFromRows(Preferences, preferences)));
-  await put(INGEST_ARTIFACTS.report, (f) => writeFileAtomic(f, JSON.stringify(result.report, null, 2) + '\n'));
+  if (questions) await put('questions', tableFromRows(Questions, questions));
+  if (povs) await put('povs', tableFromRows(Povs, povs));
+  if (preferences) await put('preferences', tableFromRows(Preferences, preferences));
+  await put('report', JSON.stringify(result.report, null, 2) + '\n');
   return written;
 }
 

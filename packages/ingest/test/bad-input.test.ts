@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
-import { IngestSection } from '@ragrpo/config';
+import { IngestSection, stageOutputWriter } from '@ragrpo/config';
 import { exists, withStageOutput } from '@ragrpo/contracts';
 import { firstInvalidUtf8, runIngest, writeIngestArtifacts } from '../src/index.ts';
 import { minimalPdf, repoRoot, tempDir } from './helpers.ts';
@@ -19,7 +19,7 @@ async function ingestError(dir: string, section: unknown): Promise<string> {
   try {
     await withStageOutput(out, async (tmp) => {
       const r = await runIngest(cfg, { seed: 0, resolve: (p) => path.resolve(dir, p) });
-      await writeIngestArtifacts(r, tmp);
+      await writeIngestArtifacts(r, stageOutputWriter('ingest', tmp));
     });
   } catch (err) {
     message = (err as Error).message;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IngestSection } from '@ragrpo/config';
+import { IngestSection, stageOutputWriter } from '@ragrpo/config';
 import { Chunks, Questions, readTable, tableRows } from '@ragrpo/contracts';
 import { ingestSummary, runIngest, writeIngestArtifacts } from '../src/index.ts';
 import { repoRoot, tempDir } from './helpers.ts';
@@ -28,8 +28,8 @@ describe('runIngest on the wine pipeline with the generated question set', () =>
     }
 
     const out = await tempDir();
-    const written = await writeIngestArtifacts(result, out);
-    expect(written).toEqual(['chunks.arrow', 'questions.arrow', 'report.json']);
+    const written = await writeIngestArtifacts(result, stageOutputWriter('ingest', out));
+    expect(written).toEqual(['chunks', 'questions', 'report']);
     const chunks = tableRows<{ chunk_id: string }>(await readTable(path.join(out, 'chunks.arrow'), Chunks));
     expect(chunks.length).toBe(result.chunks.length);
     const qs = tableRows<{ split: string; gold_chunk_ids: string[] }>(await readTable(path.join(out, 'questions.arrow'), Questions));

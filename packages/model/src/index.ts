@@ -59,3 +59,35 @@ export {
 export { latestCheckpoint } from './checkpoint.ts';
 export { exportModel, currentWeights } from './export-model.ts';
 export { Prng } from './prng.ts';
+
+// scratch models: byte-level BPE training and seeded random Llama-family folders (the `policy: scratch` stage, tools/tiny-llm)
+export {
+  trainByteLevelBpe,
+  tokenizerJson,
+  bytesToUnicode,
+  GPT2_SPLIT,
+  CHATML_ADDED_TOKENS,
+  type BpeTokenizerSpec,
+  type TrainedBpe,
+  type TrainBpeOptions,
+  type SpecialToken,
+} from './scratch/bpe-trainer.ts';
+export { buildScratchTokenizer, CHATML_TEMPLATE, type ScratchTokenizer, type ScratchTokenizerOptions } from './scratch/tokenizer-files.ts';
+export {
+  SCRATCH_ARCHS,
+  scratchConfigJson,
+  defaultKvHeads,
+  configVocabSize,
+  type ScratchArch,
+  type ScratchSizes,
+  type ScratchTokenIds,
+} from './scratch/arch-presets.ts';
+export { initWeights, type WeightInit } from './scratch/init-weights.ts';
+export {
+  buildScratchModel,
+  buildScratchModelSync,
+  writeFolderAtomically,
+  type ScratchModelOptions,
+  type ScratchModelResult,
+  type ScratchDType,
+} from './scratch/build-scratch-model.ts';

@@ -16,6 +16,8 @@ export interface SamplingOptions {
   topK?: number;
   /** Nucleus sampling: keep the smallest set of tokens with probability mass >= topP (1 = off). */
   topP?: number;
+  /** transformers' MinPLogitsWarper: drop tokens below minP x the most likely token's probability, after top-k/top-p (0 = off). */
+  minP?: number;
   /** transformers' repetition penalty over prompt + generated tokens (1 = off). */
   repetitionPenalty?: number;
   /** Tokens that end a completion (kept as its last token). Default: the model's eos_token_id list. */
@@ -54,6 +56,7 @@ export async function sample(policy: Policy, prompts: readonly (readonly number[
   const topK = opts.topK ?? 0;
   const topP = opts.topP ?? 1;
   const penalty = opts.repetitionPenalty ?? 1;
+  const minP = opts.minP ?? 0;
   const eos = new Set(opts.eosTokenIds ?? cfg.eosTokenIds);
   const stops = opts.stopStrings ?? [];
   if (P === 0) return [];
@@ -61,6 +64,7 @@ export async function sample(policy: Policy, prompts: readonly (readonly number[
   if (!Number.isInteger(G) || G < 1) throw new Error(`groupSize must be a positive integer, got ${G}`);
   if (!(temperature >= 0)) throw new Error(`temperature must be >= 0, got ${temperature}`);
   if (!(topP > 0 && topP <= 1)) throw new Error(`topP must be in (0, 1], got ${topP}`);
+  if (!(minP >= 0 && minP <= 1)) throw new Error(`minP must be in [0, 1], got ${minP}`);
   if (!(penalty > 0)) throw new Error(`repetitionPenalty must be > 0, got ${penalty}`);
   if (stops.length > 0 && !opts.decode) throw new Error('stopStrings need a decode function (pass the tokenizer decode)');
   prompts.forEach((p, i) => {
@@ -120,7 +124,7 @@ export async function sample(policy: Policy, prompts: readonly (readonly number[
   }));
   // Plain temperature sampling reads the decode graph's softmax (see buildDecodeStep) from the second token on;
   // the logit processors (penalty, top-k, top-p) and onLogits work on logits in JS.
-  const graphProbs = temperature > 0 && penalty === 1 && (topK <= 0 || topK >= V) && topP >= 1 && !opts.onLogits;
+  const graphProbs = temperature > 0 && penalty === 1 && (topK <= 0 || topK >= V) && topP >= 1 && minP === 0 && !opts.onLogits;
   let probs: Float32Array | null = null;
   let logits: Float32Array = new Float32Array(N * V);
   for (let r = 0; r < N; r++) logits.set(pre.logits.subarray(rows[r].promptIndex * V, (rows[r].promptIndex + 1) * V), r * V);
@@ -140,7 +144,7 @@ export async function sample(policy: Policy, prompts: readonly (readonly number[
       } else {
         const lg = logits.subarray(r * V, (r + 1) * V);
         opts.onLogits?.(r, step, lg);
-        token = chooseToken(lg, scratch, { temperature, topK, topP, penalty, seen: row.seen, rng }, norm);
+        token = chooseToken(lg, scratch, { temperature, topK, topP, minP, penalty, seen: row.seen, rng }, norm);
         // chooseToken's softmax statistics are log_softmax's own (same values, same order) when it saw the raw logits
         row.logprobs.push(norm.valid ? lg[token] / temperature - norm.max - Math.log(norm.total) : logSoftmaxAt(lg, token, temperature > 0 ? temperature : 1));
       }
@@ -241,6 +245,7 @@ interface ChooseOptions {
   temperature: number;
   topK: number;
   topP: number;
+  minP?: number;
   penalty: number;
   seen: ReadonlySet<number>;
   rng: Prng;
@@ -299,6 +304,15 @@ export function chooseToken(logits: Float32Array, scratch: Float64Array, o: Choo
     stats.total = total;
   }
   const topK = o.topK > 0 && o.topK < V ? o.topK : 0;
+  const minP = o.minP ?? 0;
+  if (!topK && o.topP >= 1 && minP > 0) {
+    // x holds exp(logit/t - max): the most likely token has 1, so min_p's threshold is minP itself.
+    total = 0;
+    for (let i = 0; i < V; i++) {
+      if (x[i] < minP) x[i] = 0;
+      total += x[i];
+    }
+  }
   if (!topK && o.topP >= 1) {
     let u = o.rng.next() * total;
     for (let i = 0; i < V; i++) {
@@ -318,6 +332,15 @@ export function chooseToken(logits: Float32Array, scratch: Float64Array, o: Choo
     while (keep < order.length && cum < o.topP * mass) cum += x[order[keep++]];
     order = order.slice(0, Math.max(keep, 1));
     mass = cum || x[order[0]];
+  }
+  if (minP > 0) {
+    // After top-k/top-p, as transformers orders its warpers; the best candidate always stays.
+    const kept = order.filter((i, j) => j === 0 || x[i] >= minP);
+    if (kept.length < order.length) {
+      order = kept;
+      mass = 0;
+      for (const i of order) mass += x[i];
+    }
   }
   let u = o.rng.next() * mass;
   for (const i of order) {

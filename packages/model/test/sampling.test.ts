@@ -225,6 +225,18 @@ describe('logit processors', () => {
     expect(f[1] + f[2] + f[3]).toBe(0);
     expect(f[0]).toBeGreaterThan(0.2);
   });
+  it('min-p drops tokens below min_p x the top probability (transformers MinPLogitsWarper)', () => {
+    // softmax: p = [0.2294, 0.0844, 0.0512, 0.0114, 0.6236]; min_p 0.1 -> threshold 0.0624: tokens 2 and 3 go,
+    // and the rest renormalise: p(4) = 0.6236 / (0.6236 + 0.2294 + 0.0844) = 0.6652
+    const f = draw({ minP: 0.1 }, 20_000);
+    expect(f[2] + f[3]).toBe(0);
+    expect(f[4]).toBeCloseTo(0.6652, 1);
+    expect(f[1]).toBeGreaterThan(0.05);
+    // after top-k, as transformers orders them: top-k 3 keeps {4, 0, 1}; min_p 0.2 (threshold 0.1247) then drops 1
+    const g = draw({ topK: 3, minP: 0.2 }, 20_000);
+    expect(g[1] + g[2] + g[3]).toBe(0);
+    expect(g[4]).toBeCloseTo(0.6236 / (0.6236 + 0.2294), 1);
+  });
   it('repetition penalty divides positive and multiplies negative logits of seen tokens', () => {
     // penalty 10 on token 4: 3.0 -> 0.3, so greedy picks token 0 (2.0)
     expect(chooseToken(logits, scratch, { temperature: 0, topK: 0, topP: 1, penalty: 10, seen: new Set([4]), rng: new Prng(0) })).toBe(0);

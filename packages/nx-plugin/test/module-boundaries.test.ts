@@ -13,7 +13,11 @@ async function lint(file: string, code: string) {
 describe('module boundaries', () => {
   it('forbids a stage from importing another stage', async () => {
     const errors = await lint('packages/rank/src/boundary-probe.ts', "import { x } from '@ragrpo/ingest';\nexport const y = x;\n");
-    expect(errors.join('\n')).toMatch(/type:stage.*can only depend on libs tagged with "type:shared", "type:engine"/);
+    expect(errors.join('\n')).toMatch(/type:stage.*can only depend on libs tagged with "type:shared", "type:engine", "type:stage-library"/);
+  }, 60_000);
+
+  it('lets a later stage import the public index of generate (a stage library)', async () => {
+    expect(await lint('packages/prompts/src/boundary-probe.ts', "import { splitReasoning } from '@ragrpo/generate';\nexport const y = splitReasoning;\n")).toEqual([]);
   }, 60_000);
 
   it('lets a stage import the shared packages', async () => {

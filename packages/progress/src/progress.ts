@@ -14,7 +14,8 @@ export interface ProgressOptions {
 }
 
 export interface Progress {
-  tick(n?: number): void;
+  /** `detail` (e.g. '412 tokens/s') is shown after the rate. */
+  tick(n?: number, detail?: string): void;
   /** Ends the bar and prints the one-line summary; returns it. */
   done(extra?: string): string;
 }
@@ -41,10 +42,10 @@ export function createProgress(opts: ProgressOptions): Progress {
 
   const rate = () => done / Math.max((now() - started) / 1000, 1e-9);
   return {
-    tick(n = 1) {
+    tick(n = 1, detail?: string) {
       done += n;
       if (bar) {
-        bar.update(done, { rate: formatRate(rate(), unit) });
+        bar.update(done, { rate: formatRate(rate(), unit) + (detail ? `, ${detail}` : '') });
         return;
       }
       const t = now();
@@ -52,7 +53,7 @@ export function createProgress(opts: ProgressOptions): Progress {
         lastLine = t;
         const r = rate();
         const eta = r > 0 ? (opts.total - done) / r : Infinity;
-        sink(`[${opts.stage}] ${opts.task}: ${done}/${opts.total} ${unit} (${Math.round((100 * done) / Math.max(opts.total, 1))}%), ${formatRate(r, unit)}, ETA ${formatDuration(eta)}`);
+        sink(`[${opts.stage}] ${opts.task}: ${done}/${opts.total} ${unit} (${Math.round((100 * done) / Math.max(opts.total, 1))}%), ${formatRate(r, unit)}${detail ? `, ${detail}` : ''}, ETA ${formatDuration(eta)}`);
       }
     },
     done(extra) {

@@ -1,9 +1,6 @@
 import path from 'node:path';
-import type { StageContext } from '@ragrpo/config';
-import {
-  DenseVectors, Povs, PovMatrix, Questions, Ranked, Retrieved, SparseVectors,
-  exists, readTable, tableRows, writeFileAtomic, writeTable,
-} from '@ragrpo/contracts';
+import type { RankConfig, StageContext } from '@ragrpo/config';
+import { tableRows, writeFileAtomic } from '@ragrpo/contracts';
 import { createProgress } from '@ragrpo/progress';
 import { safeFileName } from './file-names.ts';
 import { findHeatmapFonts } from './fonts.ts';
@@ -13,40 +10,34 @@ import { NO_POVS_MESSAGE } from './pov-score.ts';
 import { rankRetrieved } from './rank-retrieved.ts';
 
 /**
- * The rank stage: reads index's retrieved.arrow, embed's chunk and POV vectors and ingest's question and
- * POV texts; writes ranked.arrow, pov_matrix.arrow, heatmaps/<question>.svg|png and index.html into ctx.outDir.
+ * The rank stage: reads index's retrieved chunks, embed's chunk and POV vectors and ingest's question and
+ * POV texts; writes ranked, pov_matrix, heatmaps/<question>.svg|png and the report page (stage.json).
  */
-export async function rankStage(ctx: StageContext): Promise<string> {
-  const { config } = ctx.pipeline;
-  const opts = config.rank;
-  if (!config.ingest.povs) throw new Error(NO_POVS_MESSAGE);
-  const ingestDir = ctx.stageDir('ingest');
-  const embedDir = ctx.stageDir('embed');
-  const indexDir = ctx.stageDir('index');
-
-  const kind = opts.vectors ?? ((await exists(path.join(embedDir, 'chunks.dense.arrow'))) ? 'dense' : 'sparse');
-  const chunkFile = path.join(embedDir, `chunks.${kind}.arrow`);
-  const povFile = path.join(embedDir, `povs.${kind}.arrow`);
-  if (!(await exists(chunkFile))) {
+export async function rankStage(ctx: StageContext<RankConfig>): Promise<string> {
+  const opts = ctx.settings;
+  // ingest writes povs.arrow only when the pipeline names POVs: that is how rank knows, not ingest's settings.
+  if (!(await ctx.hasInput('povs'))) throw new Error(NO_POVS_MESSAGE);
+  const kind = opts.vectors ?? ((await ctx.hasInput('chunks_dense')) ? 'dense' : 'sparse');
+  const chunkFile = ctx.inputPath(`chunks_${kind}`)!;
+  const povFile = ctx.inputPath(`povs_${kind}`)!;
+  if (!(await ctx.hasInput(`chunks_${kind}`))) {
     const other = kind === 'dense' ? 'sparse' : 'dense';
     throw new Error(`${chunkFile}: not found; rank.vectors is '${kind}', so configure embed.${kind} and re-run embed, or set rank.vectors: ${other}`);
   }
-  if (!(await exists(povFile))) throw new Error(`${povFile}: not found; ingest.povs is set, so re-run ingest and embed (nx runs them as dependencies)`);
-  const contract = kind === 'dense' ? DenseVectors : SparseVectors;
+  if (!(await ctx.hasInput(`povs_${kind}`))) throw new Error(`${povFile}: not found; ingest wrote POVs, so re-run embed (nx runs it as a dependency)`);
   const [chunkVectors, povVectors, retrieved] = await Promise.all([
-    readTable(chunkFile, contract), readTable(povFile, contract), readTable(path.join(indexDir, 'retrieved.arrow'), Retrieved),
+    ctx.readInput(`chunks_${kind}`), ctx.readInput(`povs_${kind}`), ctx.readInput('retrieved'),
   ]);
-  const questionsFile = path.join(ingestDir, 'questions.arrow');
-  const questions = (await exists(questionsFile)) ? tableRows<{ question_id: string; question: string }>(await readTable(questionsFile, Questions)) : [];
-  const povsFile = path.join(ingestDir, 'povs.arrow');
-  const povTextById = new Map((await exists(povsFile)) ? tableRows<{ pov_id: string; text: string }>(await readTable(povsFile, Povs)).map((p) => [p.pov_id, p.text]) : []);
+  const questionsTable = await ctx.readOptionalInput('questions');
+  const questions = questionsTable ? tableRows<{ question_id: string; question: string }>(questionsTable) : [];
+  const povTextById = new Map(tableRows<{ pov_id: string; text: string }>(await ctx.readInput('povs')).map((p) => [p.pov_id, p.text]));
 
   const result = rankRetrieved(retrieved, chunkVectors, povVectors, {
     topN: opts.top_n, questionIds: questions.map((q) => q.question_id), chunkVectorsName: chunkFile, povVectorsName: povFile,
   });
   result.warnings.forEach((w) => ctx.log.warn(w));
-  await writeTable(path.join(ctx.outDir, 'ranked.arrow'), Ranked, result.ranked);
-  await writeTable(path.join(ctx.outDir, 'pov_matrix.arrow'), PovMatrix, result.povMatrix);
+  await ctx.writeOutput('ranked', result.ranked);
+  await ctx.writeOutput('pov_matrix', result.povMatrix);
 
   const questionText = new Map(questions.map((q) => [q.question_id, q.question]));
   const povTexts = result.povIds.map((id) => povTextById.get(id) ?? id);
@@ -67,10 +58,10 @@ export async function rankStage(ctx: StageContext): Promise<string> {
       found.fonts, { png: heatmap.png },
     );
     drawn.missingGlyphs.forEach((c) => missing.add(c));
-    const base = path.join('heatmaps', safeFileName(ranking.questionId));
-    if (heatmap.svg || !drawn.png) await writeFileAtomic(path.join(ctx.outDir, `${base}.svg`), drawn.svg);
-    if (drawn.png) await writeFileAtomic(path.join(ctx.outDir, `${base}.png`), drawn.png);
-    images.set(ranking.questionId, `${base}.${drawn.png ? 'png' : 'svg'}`.split(path.sep).join('/'));
+    const base = path.join(ctx.outputPath('heatmaps'), safeFileName(ranking.questionId));
+    if (heatmap.svg || !drawn.png) await writeFileAtomic(`${base}.svg`, drawn.svg);
+    if (drawn.png) await writeFileAtomic(`${base}.png`, drawn.png);
+    images.set(ranking.questionId, path.relative(path.dirname(ctx.outputPath('report')), `${base}.${drawn.png ? 'png' : 'svg'}`).split(path.sep).join('/'));
     progress.tick();
   }
   if (toDraw.length) progress.done();
@@ -82,7 +73,7 @@ export async function rankStage(ctx: StageContext): Promise<string> {
   const report: ReportQuestion[] = result.questions.map((ranking) => ({
     ranking, question: questionText.get(ranking.questionId) ?? ranking.questionId, image: images.get(ranking.questionId),
   }));
-  await writeFileAtomic(path.join(ctx.outDir, 'index.html'), renderIndexHtml({
+  await ctx.writeOutput('report', renderIndexHtml({
     pipeline: ctx.pipeline.name, vectors: kind, topN: opts.top_n,
     povs: result.povIds.map((id, j) => ({ id, text: povTexts[j] })), questions: report,
   }));

@@ -1,11 +1,11 @@
 /**
- * Deterministic random weights for a tiny model: every tensor of the config's checkpoint layout
- * gets its own seeded stream (seed + tensor name), so a tensor's values do not depend on which
- * other tensors exist. Linear/embedding weights ~ N(0, initStd) like HF's initializer_range;
- * RMSNorm weights 1 + N(0, normNoise) and biases N(0, biasStd) so that neither is a no-op in tests.
+ * Deterministic random weights for a scratch model: every tensor of the config's checkpoint layout gets its own
+ * seeded stream (mulberry32 seeded from seed + tensor name, Box-Muller normals), so a tensor's values do not depend
+ * on which other tensors exist. Linear/embedding weights ~ N(0, initStd) like HF's initializer_range; RMSNorm
+ * weights 1 + N(0, normNoise) and biases N(0, biasStd) so that neither is a no-op in tests.
  */
-import { expectedTensorShapes, type ModelConfig } from '@ragrpo/model';
 import { mulberry32, normalSampler, streamSeed } from '@ragrpo/config';
+import { expectedTensorShapes, type ModelConfig } from '../model-config.ts';
 
 export interface WeightInit {
   seed: number;
@@ -14,7 +14,7 @@ export interface WeightInit {
   biasStd: number;
 }
 
-export function randomWeights(config: ModelConfig, init: WeightInit): Map<string, { shape: number[]; data: Float32Array }> {
+export function initWeights(config: ModelConfig, init: WeightInit): Map<string, { shape: number[]; data: Float32Array }> {
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [name, shape] of expectedTensorShapes(config)) {
     const n = shape.reduce((a, b) => a * b, 1);

@@ -1,18 +1,8 @@
 /**
- * The tokenizer side of a tiny model: a byte-level BPE trained on the built-in corpus, written as
- * tokenizer.json + tokenizer_config.json (ChatML chat template, Qwen2.5 style).
+ * The tokenizer files of a scratch model: a byte-level BPE trained on a corpus, written as tokenizer.json +
+ * tokenizer_config.json with a ChatML chat template (Qwen2.5 style): eos <|im_end|>, pad <|endoftext|>, no BOS added.
  */
-import { tinyCorpus } from './corpus.ts';
-import { tokenizerJson, trainByteLevelBpe, type SpecialToken, type TrainedBpe } from './bpe-trainer.ts';
-
-/** Added tokens, in id order after the merges. <think>/</think> are text tokens as in Qwen3. */
-export const TINY_ADDED_TOKENS: SpecialToken[] = [
-  { content: '<|endoftext|>', special: true },
-  { content: '<|im_start|>', special: true },
-  { content: '<|im_end|>', special: true },
-  { content: '<think>', special: false },
-  { content: '</think>', special: false },
-];
+import { CHATML_ADDED_TOKENS, tokenizerJson, trainByteLevelBpe, type BpeTokenizerSpec } from './bpe-trainer.ts';
 
 /** ChatML: <|im_start|>{role}\n{content}<|im_end|>\n ... and <|im_start|>assistant\n as generation prompt. */
 export const CHATML_TEMPLATE =
@@ -21,15 +11,27 @@ export const CHATML_TEMPLATE =
   "{%- endfor %}" +
   "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}";
 
-export interface TinyTokenizer {
-  bpe: TrainedBpe;
+export interface ScratchTokenizer {
+  bpe: BpeTokenizerSpec;
   tokenizerJson: Record<string, unknown>;
   tokenizerConfig: Record<string, unknown>;
   ids: { endoftext: number; imStart: number; imEnd: number };
 }
 
-export function buildTinyTokenizer(opts: { vocabSize: number; tokenizerClass: string; modelMaxLength: number }): TinyTokenizer {
-  const bpe = trainByteLevelBpe(tinyCorpus(), opts.vocabSize, TINY_ADDED_TOKENS);
+export interface ScratchTokenizerOptions {
+  /** Training texts (each pre-tokenised on its own). */
+  corpus: Iterable<string>;
+  /** Bytes + merges + the 5 ChatML/think added tokens. */
+  vocabSize: number;
+  /** tokenizer_config.json tokenizer_class, e.g. PreTrainedTokenizerFast or Qwen2Tokenizer. */
+  tokenizerClass: string;
+  modelMaxLength: number;
+  minFrequency?: number;
+}
+
+/** Trains the BPE on `corpus` and returns the tokenizer.json and tokenizer_config.json documents. */
+export function buildScratchTokenizer(opts: ScratchTokenizerOptions): ScratchTokenizer {
+  const bpe = trainByteLevelBpe(opts.corpus, { vocabSize: opts.vocabSize, specialTokens: CHATML_ADDED_TOKENS, minFrequency: opts.minFrequency });
   const id = (content: string): number => bpe.addedTokens.find((t) => t.content === content)!.id;
   const addedDecoder = Object.fromEntries(
     bpe.addedTokens.map((t) => [

@@ -1,0 +1,52 @@
+import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+
+/**
+ * What the policy stage hands every later stage: where the start model's Hugging Face folder is,
+ * a digest of its files, and how later stages train it. A model folder the user named is recorded,
+ * not copied; a scratch model lives in the policy stage's own folder.
+ */
+export interface PolicyRecord {
+  format: 'ragrpo.policy';
+  version: 1;
+  /** How the folder came to be: a local folder, a hub id (found in or downloaded to models_dir), or built here. */
+  source: 'folder' | 'hub' | 'scratch';
+  /** What the pipeline file said: the folder or hub id, or 'scratch'. */
+  model: string;
+  /** The folder: relative to the record file ('artifact', for scratch) or to the workspace root ('workspace'), or absolute. */
+  location: { base: 'artifact' | 'workspace' | 'absolute'; path: string };
+  /** sha256 over the folder's files (relative path and content), as the Nx plugin hashes data files. */
+  digest: string;
+  architecture: string;
+  num_parameters: number;
+  vocab_size: number;
+  max_seq_length: number;
+  trainable: 'lora' | 'full';
+  lora: { r: number; lora_alpha: number; lora_dropout: number; target_modules: string[] };
+  dtype: 'float32';
+  has_chat_template: boolean;
+}
+
+export const POLICY_RECORD_VERSION = 1;
+
+/** The model folder a record points at, for a record read from `recordFile` in a workspace at `root`. */
+export function policyFolder(record: PolicyRecord, recordFile: string, root: string): string {
+  const { base, path: p } = record.location;
+  if (base === 'absolute') return p;
+  return path.resolve(base === 'artifact' ? path.dirname(recordFile) : root, p);
+}
+
+export async function readPolicyRecord(file: string): Promise<PolicyRecord> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${file}: not found. Run the policy stage first (nx runs it for you as a dependency).`);
+    throw err;
+  }
+  const record = JSON.parse(text) as PolicyRecord;
+  if (record.format !== 'ragrpo.policy' || record.version !== POLICY_RECORD_VERSION) {
+    throw new Error(`${file}: policy record format ${record.format ?? '?'} v${record.version ?? '?'}, this build reads ragrpo.policy v${POLICY_RECORD_VERSION}. Re-run the policy stage.`);
+  }
+  return record;
+}

@@ -1,0 +1,4 @@
+import { runStageCommand } from '@ragrpo/config';
+import { generateStage } from './stage.ts';
+
+await runStageCommand('generate', generateStage);

@@ -1,0 +1,4 @@
+import { runStageCommand } from '@ragrpo/config';
+import { policyStage } from './stage.ts';
+
+await runStageCommand('policy', policyStage);

@@ -6,6 +6,7 @@ const suites: Record<string, () => Promise<Metrics>> = {
   retrieval: async () => (await import('./retrieval.ts')).retrievalSuite(),
   engine: async () => (await import('./engine.ts')).engineSuite(),
   generate: async () => (await import('./generate.ts')).generateSuite(),
+  grpo: async () => (await import('./grpo.ts')).grpoSuite(),
 };
 
 const program = new Command('bench')

@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Completions, Prompts, Rewards, readTable, tableRows } from '@ragrpo/contracts';
-import { expectOneError, root, runStage } from './stage-cli.ts';
+import { Completions, CompletionsLog, GrpoMetrics, Prompts, Rewards, readTable, tableRows } from '@ragrpo/contracts';
+import { copyCase, expectOneError, root, runStage } from './stage-cli.ts';
 
 // The first half of the learning pipeline through the real stage commands: policy (scratch),
 // prompts, generate and reward on a small wine pipeline; then every bad input of the issue, each
@@ -56,6 +57,15 @@ rank:
   reward_funcs: [token_f1, contains_reference, format]
   reward_weights: [1.0, 0.5, 0.1]
 `,
+  grpo: `grpo:
+  num_generations: 2
+  per_device_train_batch_size: 4
+  max_completion_length: 6
+  learning_rate: 0.001
+  max_steps: 6
+  save_steps: 2
+  beta: 0.04
+`,
 };
 const yaml = (over: Partial<typeof base> = {}) => Object.values({ ...base, ...over }).join('');
 
@@ -64,16 +74,7 @@ const stage = runStage;
 const good = { pipeline: path.join(tmp, 'good', 'learn.yaml'), artifacts: path.join(tmp, 'good', 'artifacts') };
 const out = (s: string, artifacts = good.artifacts) => path.join(artifacts, 'learn', s);
 
-/** A case: its own copy of the good run's artifacts and a pipeline file of the same name. */
-function setup(name: string, text: string) {
-  const dir = path.join(tmp, name);
-  mkdirSync(dir, { recursive: true });
-  const pipeline = path.join(dir, 'learn.yaml');
-  writeFileSync(pipeline, text);
-  const artifacts = path.join(dir, 'artifacts');
-  cpSync(good.artifacts, artifacts, { recursive: true });
-  return { dir, pipeline, artifacts };
-}
+const setup = (name: string, text: string) => copyCase(tmp, name, 'learn.yaml', text, good.artifacts);
 
 /** The failed stage and everything downstream of it are gone (they would look current), and no temp folder is left. */
 function expectNoOutput(artifacts: string, stages: string[]): void {
@@ -81,11 +82,11 @@ function expectNoOutput(artifacts: string, stages: string[]): void {
   expect(readdirSync(path.join(artifacts, 'learn')).filter((f) => f.includes('.tmp-'))).toEqual([]);
 }
 
-describe.skipIf(!existsSync(wine))('policy, prompts, generate and reward through their commands', () => {
+describe.skipIf(!existsSync(wine))('policy, prompts, generate, reward and grpo-train through their commands', () => {
   beforeAll(() => {
     mkdirSync(path.dirname(good.pipeline), { recursive: true });
     writeFileSync(good.pipeline, yaml());
-    for (const s of ['ingest', 'embed', 'index', 'rank', 'policy', 'prompts', 'generate', 'reward']) {
+    for (const s of ['ingest', 'embed', 'index', 'rank', 'policy', 'prompts', 'generate', 'reward', 'grpo-train']) {
       const r = stage(s, good.pipeline, good.artifacts);
       if (r.status !== 0) throw new Error(`${s} failed: ${r.stderr}`);
     }
@@ -113,12 +114,56 @@ describe.skipIf(!existsSync(wine))('policy, prompts, generate and reward through
     expect(spec).toMatchObject({ reward_funcs: ['token_f1', 'contains_reference', 'format'], reward_weights: [1, 0.5, 0.1], scale_rewards: 'group' });
   });
 
+  it('trains a LoRA adapter with GRPO and writes its record, metrics and completions log', async () => {
+    const dir = out('grpo-train');
+    const record = JSON.parse(readFileSync(path.join(dir, 'policy.json'), 'utf8'));
+    expect(record).toMatchObject({ format: 'ragrpo.policy', trainable: 'lora', adapter: { base: 'artifact', path: 'adapter' }, location: { base: 'absolute' } });
+    expect(existsSync(path.join(dir, 'adapter', 'adapter_model.safetensors'))).toBe(true);
+    expect(JSON.parse(readFileSync(path.join(dir, 'adapter', 'adapter_config.json'), 'utf8'))).toMatchObject({ peft_type: 'LORA', r: 8, lora_alpha: 16 });
+    const metrics = tableRows<{ step: number; kl: number | null }>(await readTable(path.join(dir, 'metrics.arrow'), GrpoMetrics));
+    expect(metrics.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    // beta > 0 with LoRA B = 0 at the start: the policy is the reference, KL 0
+    expect(metrics[0].kl).toBeCloseTo(0, 6);
+    const log = await readTable(path.join(dir, 'completions_log.arrow'), CompletionsLog);
+    expect(log.numRows).toBe(6 * 4);
+    expect(readdirSync(path.join(dir, 'checkpoints')).sort()).toEqual(['checkpoint-2', 'checkpoint-4']);
+    expect(existsSync(path.join(good.artifacts, 'learn', '.grpo-train.resume'))).toBe(false);
+  });
+
+  it('killed with SIGKILL between checkpoints, a second run resumes and ends with byte-identical adapter files', async () => {
+    const c = setup('sigkill', yaml());
+    rmSync(out('grpo-train', c.artifacts), { recursive: true, force: true });
+    const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), ['packages/grpo-train/src/cli.ts', '--pipeline', c.pipeline], {
+      cwd: root, env: { ...process.env, RAGRPO_ARTIFACTS: c.artifacts, CI: '1' }, stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true, // its own process group: tsx runs the stage in a child process, and SIGKILL must reach both
+    });
+    let stderr = '';
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        // after the first checkpoint (step 2), during step 3: between checkpoints
+        if (/step 3:/.test(stderr) && child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+      });
+      child.on('exit', () => resolve());
+    });
+    expect(child.signalCode).toBe('SIGKILL');
+    expect(existsSync(out('grpo-train', c.artifacts))).toBe(false);
+    const again = stage('grpo-train', c.pipeline, c.artifacts);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/resuming from .*checkpoint-2 \(step 2\)/);
+    for (const f of ['adapter_model.safetensors', 'adapter_config.json']) {
+      expect(readFileSync(path.join(out('grpo-train', c.artifacts), 'adapter', f)).equals(readFileSync(path.join(out('grpo-train'), 'adapter', f))), f).toBe(true);
+    }
+    // and the temporary folder of the killed run is gone
+    expect(readdirSync(path.join(c.artifacts, 'learn')).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  }, 300_000);
+
   it('an unknown reward name lists the known ones', () => {
     const c = setup('unknown-reward', yaml({ reward: 'reward:\n  reward_funcs: [token_f2]\n' }));
     const line = expectOneError(stage('reward', c.pipeline, c.artifacts), 'reward');
     expect(line).toContain("unknown reward 'token_f2'");
     expect(line).toContain('token_f1, contains_reference');
-    expectNoOutput(c.artifacts, ['reward']);
+    expectNoOutput(c.artifacts, ['reward', 'grpo-train']);
     expect(existsSync(out('generate', c.artifacts))).toBe(true);
   });
 
@@ -128,7 +173,7 @@ describe.skipIf(!existsSync(wine))('policy, prompts, generate and reward through
     const line = expectOneError(stage('reward', c.pipeline, c.artifacts), 'reward');
     expect(line).toContain(`${c.pipeline}:${text.split('\n').indexOf('  reward_weights: [1.0]') + 1}:`);
     expect(line).toContain('reward.reward_weights: needs one weight per entry of reward_funcs');
-    expectNoOutput(c.artifacts, ['reward']);
+    expectNoOutput(c.artifacts, ['reward', 'grpo-train']);
   });
 
   it('a user reward module that does not exist, or exports nothing callable, is named', () => {
@@ -139,7 +184,7 @@ describe.skipIf(!existsSync(wine))('policy, prompts, generate and reward through
     writeFileSync(notCallable, 'export const weight = 3;\n');
     const d = setup('not-callable', yaml({ reward: `reward:\n  reward_funcs: [mine]\n  custom:\n    mine: { module: ${JSON.stringify(notCallable)} }\n` }));
     expect(expectOneError(stage('reward', d.pipeline, d.artifacts), 'reward')).toContain(`${notCallable}: export 'default' is not a reward function (it exports no function)`);
-    expectNoOutput(d.artifacts, ['reward']);
+    expectNoOutput(d.artifacts, ['reward', 'grpo-train']);
   });
 
   it('a reward that throws names the reward and the question', () => {
@@ -148,7 +193,7 @@ describe.skipIf(!existsSync(wine))('policy, prompts, generate and reward through
     const c = setup('thrower', yaml({ reward: `reward:\n  reward_funcs: [flaky]\n  custom:\n    flaky: { module: ${JSON.stringify(thrower)} }\n` }));
     const line = expectOneError(stage('reward', c.pipeline, c.artifacts), 'reward');
     expect(line).toMatch(/reward 'flaky' failed on the batch of question wine-q\d+: no scores today/);
-    expectNoOutput(c.artifacts, ['reward']);
+    expectNoOutput(c.artifacts, ['reward', 'grpo-train']);
   });
 
   it('a missing judge model folder is named', () => {
@@ -157,7 +202,7 @@ describe.skipIf(!existsSync(wine))('policy, prompts, generate and reward through
     const line = expectOneError(stage('reward', c.pipeline, c.artifacts), 'reward');
     expect(line).toContain('reward.options.judge.model');
     expect(line).toContain(model);
-    expectNoOutput(c.artifacts, ['reward']);
+    expectNoOutput(c.artifacts, ['reward', 'grpo-train']);
   });
 
   it('a template file without {question} is refused, and prompts\' downstream results go with it', () => {
@@ -165,7 +210,7 @@ describe.skipIf(!existsSync(wine))('policy, prompts, generate and reward through
     writeFileSync(file, 'Context: {context}\nAnswer:');
     const c = setup('template', yaml({ prompts: `prompts:\n  template: { file: ${JSON.stringify(file)} }\n` }));
     expect(expectOneError(stage('prompts', c.pipeline, c.artifacts), 'prompts')).toContain(`${file}: the template has no {question} placeholder`);
-    expectNoOutput(c.artifacts, ['prompts', 'generate', 'reward']);
+    expectNoOutput(c.artifacts, ['prompts', 'generate', 'reward', 'grpo-train']);
     expect(existsSync(out('rank', c.artifacts))).toBe(true);
   });
 
@@ -188,7 +233,7 @@ describe.skipIf(!existsSync(wine))('policy, prompts, generate and reward through
     const line = expectOneError(stage('generate', c.pipeline, c.artifacts), 'generate');
     expect(line).toContain(`${c.pipeline}:${text.split('\n').indexOf('  num_generations: 1') + 1}:`);
     expect(line).toContain('generate.num_generations: must be at least 2');
-    expectNoOutput(c.artifacts, ['generate', 'reward']);
+    expectNoOutput(c.artifacts, ['generate', 'reward', 'grpo-train']);
   });
 
   it('an offline hub id that is not under models_dir says what to set', () => {
@@ -196,6 +241,6 @@ describe.skipIf(!existsSync(wine))('policy, prompts, generate and reward through
     const line = expectOneError(stage('policy', c.pipeline, c.artifacts), 'policy');
     expect(line).toContain("policy.model: 'HuggingFaceTB/SmolLM2-135M-Instruct' is not a local folder");
     expect(line).toContain('set policy.allow_remote: true');
-    expectNoOutput(c.artifacts, ['policy', 'prompts', 'generate', 'reward']);
+    expectNoOutput(c.artifacts, ['policy', 'prompts', 'generate', 'reward', 'grpo-train']);
   });
 });

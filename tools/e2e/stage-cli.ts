@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 
@@ -25,4 +26,18 @@ export function expectOneError(r: StageRun, stageName: string): string {
   expect(lines.some((l) => /^\s+at /.test(l)), r.stderr).toBe(false);
   expect(errors[0].startsWith(`[${stageName}] error: `)).toBe(true);
   return errors[0];
+}
+
+/**
+ * A bad-input case: its own folder under `tmp` with a pipeline file of the good run's name (so the
+ * artifacts' pipeline folder matches) and a copy of the good run's artifacts to fail on.
+ */
+export function copyCase(tmp: string, name: string, pipelineFile: string, text: string, goodArtifacts: string) {
+  const dir = path.join(tmp, name);
+  mkdirSync(dir, { recursive: true });
+  const pipeline = path.join(dir, pipelineFile);
+  writeFileSync(pipeline, text);
+  const artifacts = path.join(dir, 'artifacts');
+  cpSync(goodArtifacts, artifacts, { recursive: true });
+  return { dir, pipeline, artifacts };
 }

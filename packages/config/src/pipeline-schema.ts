@@ -7,13 +7,18 @@ import { PolicySection } from './sections/policy.ts';
 import { PromptsSection } from './sections/prompts.ts';
 import { GenerateSection } from './sections/generate.ts';
 import { RewardSection } from './sections/reward.ts';
+import { EvaluateSection } from './sections/evaluate.ts';
+import { SftSection } from './sections/sft.ts';
+import { GrpoSection } from './sections/grpo.ts';
 
 // The pipeline file, one strict section per stage (sections/<stage>.ts). Strict objects turn a
 // typo into an error that names the key instead of a silently ignored setting. Sections of the
 // learning half are optional: a stage runs in a pipeline when its section is there.
 
-export { DocumentSource, IngestSection, EmbedSection, IndexSection, RankSection, PolicySection, PromptsSection, GenerateSection, RewardSection };
+export { DocumentSource, IngestSection, EmbedSection, IndexSection, RankSection, PolicySection, PromptsSection, GenerateSection, RewardSection, GrpoSection };
+export { TRL_OPTIONS_NOT_HERE } from './sections/grpo.ts';
 export { TemplateRef } from './sections/prompts.ts';
+export { SftSection, SftPretrain, SftFinetune } from './sections/sft.ts';
 
 export const PipelineSchema = z.strictObject({
   description: z.string().optional(),
@@ -27,6 +32,9 @@ export const PipelineSchema = z.strictObject({
   prompts: PromptsSection.optional(),
   generate: GenerateSection.optional(),
   reward: RewardSection.optional(),
+  sft: SftSection.optional(),
+  grpo: GrpoSection.optional(),
+  evaluate: EvaluateSection.optional(),
 });
 
 export type PipelineConfig = z.infer<typeof PipelineSchema>;
@@ -38,5 +46,9 @@ export type PolicyConfig = z.infer<typeof PolicySection>;
 export type PromptsConfig = z.infer<typeof PromptsSection>;
 export type GenerateConfig = z.infer<typeof GenerateSection>;
 export type RewardConfig = z.infer<typeof RewardSection>;
+export type EvaluateConfig = z.infer<typeof EvaluateSection>;
+export { EvaluateSection };
+export type SftConfig = z.infer<typeof SftSection>;
+export type GrpoConfig = z.infer<typeof GrpoSection>;
 export type TemplateRefConfig = z.infer<typeof import('./sections/prompts.ts').TemplateRef>;
 export type DocumentSourceConfig = z.infer<typeof DocumentSource>;

@@ -143,14 +143,15 @@ export async function runStageCommand<K extends string>(stage: K, run: (ctx: Sta
     }
     const pipeline = loadPipeline(file);
     const present = stagesOf(decls, pipeline.config);
-    if (!present.includes(stage)) throw new Error(`${pipeline.file}: has no ${stage}: section, so the ${stage} stage does not run in this pipeline`);
+    if (!present.includes(stage)) throw new Error(`${pipeline.file}: has no ${decls.get(stage)?.section ?? stage}: section, so the ${stage} stage does not run in this pipeline`);
     const { missing } = upstreamOf(decls, present, stage);
     if (missing.length) {
       const m = missing[0];
-      throw new Error(`${pipeline.file}: the ${stage} stage reads '${m.name}' from ${m.from.join(' or ')}; add a ${m.from[m.from.length - 1]}: section`);
+      const last = decls.get(m.from[m.from.length - 1]);
+      throw new Error(`${pipeline.file}: the ${stage} stage reads '${m.name}' from ${m.from.join(' or ')}; add a ${last?.section ?? m.from[m.from.length - 1]}: section`);
     }
     const finalDir = stageFolder(root, pipeline.name, stage);
-    const settings = (pipeline.config as Record<string, unknown>)[stage] as SectionOf<K>;
+    const settings = (pipeline.config as Record<string, unknown>)[decls.get(stage)!.section] as SectionOf<K>;
     const summary = await withStageOutput(finalDir, (outDir) => run(createStageContext({
       stage, pipeline: { name: pipeline.name, file: pipeline.file }, seed: pipeline.config.seed, settings, root, outDir, present, log,
     })));

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
@@ -59,15 +60,32 @@ export async function withStageOutput<T>(dir: string, work: (tmpDir: string) => 
   await mkdir(tmp, { recursive: true });
   try {
     const result = await work(tmp);
-    const old = `${tmp}.old`;
-    if (await exists(dir)) await rename(dir, old);
-    await rename(tmp, dir);
-    await rm(old, { recursive: true, force: true });
+    swapInFolder(tmp, dir);
     return result;
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * Puts the complete folder `tmp` at `dir`, replacing what was there: the old folder is moved aside
+ * first and put back if the rename fails, so `dir` is always either the old or the new folder.
+ */
+export function swapInFolder(tmp: string, dir: string): void {
+  if (!existsSync(dir)) {
+    renameSync(tmp, dir);
+    return;
+  }
+  const old = `${tmp}-old`;
+  renameSync(dir, old);
+  try {
+    renameSync(tmp, dir);
+  } catch (e) {
+    renameSync(old, dir);
+    throw e;
+  }
+  rmSync(old, { recursive: true, force: true });
 }
 
 function processAlive(pid: number): boolean {

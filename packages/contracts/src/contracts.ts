@@ -86,16 +86,18 @@ export const Retrieved = defineContract({
 });
 
 export const Ranked = defineContract({
-  name: 'ranked', version: 1,
-  description: 'Retrieved chunks re-ordered by POV score (L2 norm of the chunk x POV cosine row), with the plain similarity order beside it.',
+  name: 'ranked', version: 2,
+  description: 'Retrieved chunks in context order (relevance and POV score blended by rank.pov_weight), with the pure POV order and the retrieval order beside it.',
   columns: {
     question_id: { kind: 'utf8' },
-    pov_rank: { kind: 'int32' },          // 1-based order by POV score
+    context_rank: { kind: 'int32' },      // 1-based order by the blended score: the order the context takes
+    pov_rank: { kind: 'int32' },          // 1-based order by POV score alone (seed 002)
     similarity_rank: { kind: 'int32' },   // 1-based order from retrieval
     chunk_id: { kind: 'utf8' },
     pov_score: { kind: 'float32' },
     similarity: { kind: 'float32' },
-    in_context: { kind: 'bool' },         // among the top_n that become the context
+    blended_score: { kind: 'float32' },   // (1 - w) x normalised similarity + w x normalised POV score
+    in_context: { kind: 'bool' },         // context_rank <= top_n: the chunks that become the context
     text: { kind: 'utf8' },
   },
 });
@@ -164,7 +166,127 @@ export const Rewards = defineContract({
   },
 });
 
+export const GrpoMetrics = defineContract({
+  name: 'grpo_metrics', version: 1,
+  description: "One row per GRPO step with TRL's metric names; schema metadata ragrpo.rewards lists the rewards, whose rewards/<name>/mean and rewards/<name>/std columns follow.",
+  columns: {
+    step: { kind: 'int32' },
+    epoch: { kind: 'float32' },
+    loss: { kind: 'float32' },
+    grad_norm: { kind: 'float32' },
+    learning_rate: { kind: 'float32' },
+    reward: { kind: 'float32' },
+    reward_std: { kind: 'float32' },
+    frac_reward_zero_std: { kind: 'float32' },
+    kl: { kind: 'float32', nullable: true },           // null when beta = 0 (no reference model)
+    entropy: { kind: 'float32', nullable: true },
+    'clip_ratio/low_mean': { kind: 'float32' },
+    'clip_ratio/low_min': { kind: 'float32' },
+    'clip_ratio/high_mean': { kind: 'float32' },
+    'clip_ratio/high_max': { kind: 'float32' },
+    'clip_ratio/region_mean': { kind: 'float32' },
+    'completions/mean_length': { kind: 'float32' },
+    'completions/min_length': { kind: 'float32' },
+    'completions/max_length': { kind: 'float32' },
+    'completions/mean_terminated_length': { kind: 'float32' },
+    'completions/clipped_ratio': { kind: 'float32' },
+    num_tokens: { kind: 'float32' },                   // cumulative prompt + completion tokens, as TRL counts
+    step_time: { kind: 'float32' },                    // seconds
+    tokens_per_second: { kind: 'float32' },
+    'time/sampling': { kind: 'float32' },
+    'time/scoring': { kind: 'float32' },
+    'time/logprobs': { kind: 'float32' },
+    'time/forward_backward': { kind: 'float32' },
+    'time/optimizer': { kind: 'float32' },
+    resampled_groups: { kind: 'int32' },               // dynamic_sampling: groups dropped and refilled this step
+  },
+});
+
+export const CompletionsLog = defineContract({
+  name: 'completions_log', version: 1,
+  description: "Every completion grpo-train sampled (TRL's log_completions), with its rewards (reward_<name> columns, listed in ragrpo.rewards), advantage and provenance.",
+  columns: {
+    step: { kind: 'int32' },
+    question_id: { kind: 'utf8' },
+    group_index: { kind: 'int32' },
+    prompt: { kind: 'utf8' },
+    completion: { kind: 'utf8' },
+    answer: { kind: 'utf8' },
+    reasoning: { kind: 'utf8', nullable: true },
+    completion_tokens: { kind: 'int32' },
+    finish_reason: { kind: 'utf8' },
+    total: { kind: 'float32' },
+    advantage: { kind: 'float32' },
+    generation_config: { kind: 'utf8' },               // JSON: the sampling settings of that step
+    reward_spec_digest: { kind: 'utf8' },              // sha256 of reward_spec.json
+  },
+});
+
+export const SftLoss = defineContract({
+  name: 'sft_loss', version: 1,
+  description: "The sft stage's loss curve: one row per optimizer step (step 0: the start, before any update), per phase.",
+  columns: {
+    phase: { kind: 'utf8' },                           // 'pretrain' | 'finetune'
+    step: { kind: 'int32' },                           // 1-based within the phase; 0 = before the first update
+    loss: { kind: 'float32' },                         // train loss of the step's batch (token mean), before its update
+    eval_loss: { kind: 'float32', nullable: true },    // held-out (test split answers) loss after the step; null when not evaluated
+    learning_rate: { kind: 'float32' },
+    tokens: { kind: 'int32' },                         // tokens that carried loss in the step
+  },
+});
+
+export const Eval = defineContract({
+  name: 'eval', version: 1,
+  description: "The test split's answers by the policy before training and after it (evaluate), one row per question, policy and sample, with every reward (reward_<name> columns, listed in schema metadata ragrpo.rewards).",
+  columns: {
+    question_id: { kind: 'utf8' },
+    policy: { kind: 'utf8' },                  // 'before' | 'after'
+    sample_index: { kind: 'int32' },           // 0..samples-1
+    question: { kind: 'utf8' },
+    reference: { kind: 'utf8', nullable: true },
+    answer: { kind: 'utf8' },                  // the text after a <think> block
+    reasoning: { kind: 'utf8', nullable: true },
+    completion_tokens: { kind: 'int32' },
+    finish_reason: { kind: 'utf8' },           // 'eos' | 'stop' | 'length'
+  },
+});
+
+export const RetrievalMetrics = defineContract({
+  name: 'retrieval_metrics', version: 1,
+  description: 'Per question with gold chunks: where the first gold chunk sits in the index order and in the POV order, and whether it reached the prompt.',
+  columns: {
+    question_id: { kind: 'utf8' },
+    split: { kind: 'utf8' },
+    gold_chunks: { kind: 'int32' },
+    index_rank: { kind: 'int32', nullable: true },     // 1-based rank of the first gold chunk in retrieval order, null when not retrieved
+    pov_rank: { kind: 'int32', nullable: true },       // the same in POV order
+    context_rank: { kind: 'int32', nullable: true },   // the same in the context order (ranked context_rank; POV order before ranked v2)
+    in_context: { kind: 'bool' },                      // a gold chunk is among rank's in-context chunks
+    in_prompt: { kind: 'bool' },                       // a gold chunk is in the main prompt (after chunks dropped to fit)
+    in_similarity_top_n: { kind: 'bool' },             // a gold chunk would be in the context in plain retrieval order
+  },
+});
+
+export const PreferencePredictions = defineContract({
+  name: 'preference_predictions', version: 1,
+  description: "Seed 004's prediction per pair: both sides' scores, the three probabilities, the label when known, and what the character budget kept.",
+  columns: {
+    pair_id: { kind: 'utf8' },
+    score_a: { kind: 'float32', nullable: true },      // null when the scorer failed or gave no score (uniform prediction)
+    score_b: { kind: 'float32', nullable: true },
+    winner_model_a: { kind: 'float32' },
+    winner_model_b: { kind: 'float32' },
+    winner_tie: { kind: 'float32' },
+    predicted: { kind: 'utf8' },                       // 'model_a' | 'model_b' | 'tie'
+    winner: { kind: 'utf8', nullable: true },          // the label, null when unlabelled
+    turns: { kind: 'int32' },
+    turns_kept: { kind: 'int32' },                     // 0: even the first turn was over budget and was cut
+    chars_kept: { kind: 'int32' },
+    replica: { kind: 'int32' },
+  },
+});
+
 /** Every contract by name: stage declarations (stage.json) name the contract of each artifact. */
 export const CONTRACTS: Record<string, Contract> = Object.fromEntries(
-  [Chunks, Questions, Povs, Preferences, DenseVectors, SparseVectors, Retrieved, Ranked, PovMatrix, Prompts, Completions, Rewards].map((c) => [c.name, c as Contract]),
+  [Chunks, Questions, Povs, Preferences, DenseVectors, SparseVectors, Retrieved, Ranked, PovMatrix, Prompts, Completions, Rewards, GrpoMetrics, CompletionsLog, SftLoss, Eval, RetrievalMetrics, PreferencePredictions].map((c) => [c.name, c as Contract]),
 );

@@ -9,8 +9,8 @@ import { readFile } from 'node:fs/promises';
 export interface PolicyRecord {
   format: 'ragrpo.policy';
   version: 1;
-  /** How the folder came to be: a local folder, a hub id (found in or downloaded to models_dir), or built here. */
-  source: 'folder' | 'hub' | 'scratch';
+  /** How the folder came to be: a local folder, a hub id (found in or downloaded to models_dir), built here, or imported from a GGUF file. */
+  source: 'folder' | 'hub' | 'scratch' | 'gguf';
   /** What the pipeline file said: the folder or hub id, or 'scratch'. */
   model: string;
   /** The folder: relative to the record file ('artifact', for scratch) or to the workspace root ('workspace'), or absolute. */
@@ -25,6 +25,13 @@ export interface PolicyRecord {
   lora: { r: number; lora_alpha: number; lora_dropout: number; target_modules: string[] };
   dtype: 'float32';
   has_chat_template: boolean;
+  /**
+   * A PEFT adapter (adapter_config.json + adapter_model.safetensors) to apply over the folder at `location`
+   * (the sft stage's LoRA warm-up); absent: the folder is the whole policy. Paths as in `location`.
+   * `digest` (sha256 over the adapter's files, as `digest`) puts the adapter's content in the record, so a
+   * re-trained adapter changes the record file: stages that read it hash only the record.
+   */
+  adapter?: { base: 'artifact' | 'workspace' | 'absolute'; path: string; digest?: string };
 }
 
 export const POLICY_RECORD_VERSION = 1;
@@ -32,6 +39,14 @@ export const POLICY_RECORD_VERSION = 1;
 /** The model folder a record points at, for a record read from `recordFile` in a workspace at `root`. */
 export function policyFolder(record: PolicyRecord, recordFile: string, root: string): string {
   const { base, path: p } = record.location;
+  if (base === 'absolute') return p;
+  return path.resolve(base === 'artifact' ? path.dirname(recordFile) : root, p);
+}
+
+/** The adapter folder a record applies over its model folder, or null when the record has none. */
+export function policyAdapterFolder(record: PolicyRecord, recordFile: string, root: string): string | null {
+  if (!record.adapter) return null;
+  const { base, path: p } = record.adapter;
   if (base === 'absolute') return p;
   return path.resolve(base === 'artifact' ? path.dirname(recordFile) : root, p);
 }

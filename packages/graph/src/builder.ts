@@ -13,7 +13,7 @@ import { writeModel } from './onnx-writer.ts';
 import type { GraphDef, NodeDef, OnnxModelBytes, WriteOptions } from './onnx-writer.ts';
 import * as E from './ops/elementwise.ts';
 import * as S from './ops/shape-ops.ts';
-import { linearLogSoftmaxGather } from './ops/linear-log-softmax-gather.ts';
+import { linearLogSoftmaxGather, linearLogSoftmaxGatherEntropy } from './ops/linear-log-softmax-gather.ts';
 import * as G from './ops/gather.ts';
 import * as R from './ops/reduce.ts';
 import { matmul } from './ops/matmul.ts';
@@ -133,6 +133,13 @@ export class GraphBuilder {
    * per-token log-probs with a fused gradient that never forms the [..., V] logits gradient's scaled copy.
    */
   linearLogSoftmaxGather(x: Tensor, w: Tensor, indices: Tensor): Tensor { return linearLogSoftmaxGather(this.g, x, w, indices); }
+  /**
+   * linearLogSoftmaxGather plus each position's entropy -Σ p·log p of softmax(x·w) ([..., 1], no gradient), from
+   * the same log-softmax: the backward reuses its Exp, and the sum over the vocabulary is a batched dot product.
+   */
+  linearLogSoftmaxGatherEntropy(x: Tensor, w: Tensor, indices: Tensor): { logprobs: Tensor; entropy: Tensor } {
+    return linearLogSoftmaxGatherEntropy(this.g, x, w, indices);
+  }
 
   // ---- comparisons / misc (no gradient)
   equal(a: X, b: X): Tensor { return E.compare(this.g, 'Equal', a, b); }

@@ -28,3 +28,9 @@ export function toOrtTensor(name: string, f: Feed): ort.Tensor {
 export function fromOrtTensor(t: ort.Tensor): Feed {
   return { data: t.data as FeedData, dims: t.dims.map(Number) };
 }
+
+/** What Session and WorkerSession have in common: run feeds (fetching some or all outputs), release. */
+export interface RunnableSession {
+  run(feeds: Record<string, Feed>, fetch?: string[]): Promise<Record<string, Feed>>;
+  release(): Promise<void>;
+}

@@ -102,6 +102,11 @@ const cases: Case[] = [
     inputs: [inp('x', [3, 4]), inp('w', [6, 4])],
     build: (b, [x, w]) => b.add(b.linearLogSoftmaxGather(x, b.transpose(w, [1, 0]), b.constant(new BigInt64Array([5n, 0n, 3n]), [3, 1])), b.reduceSum(b.mul(w, w))),
   },
+  {
+    name: 'linearLogSoftmaxGatherEntropy log-probs (the backward reads the entropy pass softmax)',
+    inputs: [inp('x', [2, 3, 4]), inp('w', [4, 5])],
+    build: (b, [x, w]) => b.linearLogSoftmaxGatherEntropy(x, w, b.constant(new BigInt64Array([0n, 4n, 2n, 2n, 1n, 4n]), [2, 3, 1])).logprobs,
+  },
   { name: 'rmsNorm [2,3,6] with weight', inputs: [inp('a', [2, 3, 6]), inp('w', [6])], build: (b, [x, w]) => b.rmsNorm(x, w, 1e-5) },
   { name: 'rmsNorm [4,5] large eps, reused input', inputs: [inp('a', [4, 5]), inp('w', [5])], build: (b, [x, w]) => b.mul(b.rmsNorm(x, w, 0.5), x) },
   // indexing

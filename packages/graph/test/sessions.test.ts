@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GraphBuilder, Session, SessionCache, WorkerSession } from '../src/index.ts';
+import { GraphBuilder, Session, WorkerSession } from '../src/index.ts';
 import type { Feed } from '../src/index.ts';
 import { randn, rng } from './gradcheck.ts';
 
@@ -145,40 +145,5 @@ describe('Session and WorkerSession', () => {
     const ya = Array.from((await a.run(f)).y.data as Float32Array);
     expect(Array.from((await e.run(f)).y.data as Float32Array)).toEqual(ya);
     expect(Array.from((await we.run(f)).y.data as Float32Array)).toEqual(ya);
-  });
-});
-
-describe('SessionCache', () => {
-  it('creates one session per bucket lazily, shares concurrent creation, evicts LRU', async () => {
-    const created: number[] = [];
-    const cache = new SessionCache<number, Session>(async (T) => {
-      created.push(T);
-      return Session.create(model(T));
-    }, { maxEntries: 2 });
-    const [s4a, s4b] = await Promise.all([cache.get(4), cache.get(4)]);
-    expect(s4a).toBe(s4b);
-    const s8 = await cache.get(8);
-    expect((await s8.run(feeds(8))).y.dims).toEqual([2, 8, 8]);
-    expect(await cache.get(4)).toBe(s4a);
-    expect(created).toEqual([4, 8]);
-    await cache.get(16); // evicts 8, the least recently used
-    expect(cache.keys().sort((a, b) => a - b)).toEqual([4, 16]);
-    await expect(s8.run(feeds(8))).rejects.toThrow();
-    await cache.clear();
-    expect(cache.size).toBe(0);
-  });
-
-  it('a failed creation is not cached', async () => {
-    let calls = 0;
-    const cache = new SessionCache<number, Session>(async (T) => {
-      calls++;
-      if (calls === 1) throw new Error('boom');
-      return Session.create(model(T));
-    });
-    await expect(cache.get(4)).rejects.toThrow('boom');
-    expect(cache.has(4)).toBe(false);
-    const s = await cache.get(4);
-    expect(s.outputNames).toContain('loss');
-    await cache.clear();
   });
 });

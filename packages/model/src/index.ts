@@ -2,8 +2,8 @@
 // per-token log-probs, SFT and GRPO training with checkpoints.
 
 // model folders (config, weights, tokenizer)
-export { loadModel, type LoadedModel } from './load-model.ts';
-export { readModelFolder, readGenerationDefaults, findWeightFiles, type ModelFolder, type GenerationDefaults } from './model-folder.ts';
+export { loadModel, type LoadedModel } from './loading/load-model.ts';
+export { readModelFolder, readGenerationDefaults, findWeightFiles, type ModelFolder, type GenerationDefaults } from './loading/model-folder.ts';
 export {
   parseModelConfig,
   readModelConfig,
@@ -15,8 +15,8 @@ export {
   type ModelConfig,
   type Architecture,
   type RopeScaling,
-} from './model-config.ts';
-export { loadTokenizer, TokenizerError, type Tokenizer, type ChatMessage } from './tokenizer.ts';
+} from './loading/model-config.ts';
+export { loadTokenizer, TokenizerError, type Tokenizer, type ChatMessage } from './loading/tokenizer.ts';
 export {
   readSafetensors,
   writeSafetensors,
@@ -28,36 +28,50 @@ export {
   type SafeTensor,
   type SafetensorsDType,
   type WritableTensor,
-} from './safetensors.ts';
-export type { WeightTensor, WeightMap } from './weights.ts';
+} from './loading/safetensors.ts';
+export type { WeightTensor, WeightMap } from './loading/weights.ts';
 
 // graphs
-export { buildForward, buildDecodeStep, modelBytes, type ForwardOptions, type GraphModelOptions } from './graphs.ts';
-export { buildDecoderGraph, MASKED, type DecoderGraphOptions, type DecoderGraph } from './llama-graph.ts';
-export { ropeInverseFrequencies } from './rope.ts';
-export { tokenLogprobs } from './token-logprobs.ts';
-export { sftLossGraph } from './sft-loss.ts';
-export { grpoLossGraph, aggregationCoefficients, groupAdvantages, LOSS_AGGREGATIONS, type LossAggregation, type GrpoLossOptions } from './grpo-loss.ts';
-export { packBatch, bucketLength, type SequencePair, type PackedBatch } from './batch-layout.ts';
+export { buildForward, buildDecodeStep, modelBytes, type ForwardOptions, type GraphModelOptions } from './graphs/graphs.ts';
+export { buildDecoderGraph, MASKED, type DecoderGraphOptions, type DecoderGraph } from './graphs/llama-graph.ts';
+export { ropeInverseFrequencies } from './graphs/rope.ts';
+export { tokenLogprobs } from './graphs/token-logprobs.ts';
+export { sftLossGraph } from './training/sft-loss.ts';
+export {
+  grpoLossGraph,
+  aggregationCoefficients,
+  lossTypeParts,
+  LOSS_AGGREGATIONS,
+  LOSS_TYPES,
+  type LossAggregation,
+  type LossType,
+  type ImportanceSamplingLevel,
+  type GrpoLossOptions,
+} from './training/grpo-loss.ts';
+export { groupAdvantages } from './training/advantages.ts';
+export { packBatch, bucketLength, type SequencePair, type PackedBatch } from './graphs/batch-layout.ts';
 
 // LoRA
-export { createLora, saveLora, loadLora, mergeLora, type LoraAdapter } from './lora.ts';
-export { LINEAR_MODULES, resolveLoraConfig, type LoraConfig, type LoraConfigInput, type LinearModule } from './lora-config.ts';
+export { createLora, saveLora, loadLora, mergeLora, type LoraAdapter } from './lora/lora.ts';
+export { LINEAR_MODULES, resolveLoraConfig, type LoraConfig, type LoraConfigInput, type LinearModule } from './lora/lora-config.ts';
 
 // running: policy, sampling, training
-export { Policy, type PolicyOptions, type ModelWeights, type TrainableMode, type Logits, type PrefillResult } from './policy.ts';
-export { sample, type SamplingOptions, type Completion, type FinishReason } from './sampler.ts';
+export { Policy, type PolicyOptions, type ModelWeights, type TrainableMode, type Logits, type PrefillResult } from './policy/policy.ts';
+export { sample, type SamplingOptions, type Completion, type FinishReason } from './sampling/sample.ts';
 export {
   Trainer,
   TrainingError,
   type TrainerOptions,
   type GrpoOptions,
+  type GrpoStepOptions,
+  type GrpoGradients,
   type SftExample,
   type GrpoExample,
   type StepMetrics,
-} from './trainer.ts';
-export { latestCheckpoint } from './checkpoint.ts';
-export { exportModel, currentWeights } from './export-model.ts';
+} from './training/trainer.ts';
+export { trlMetrics } from './training/trl-metrics.ts';
+export { latestCheckpoint } from './training/checkpoint.ts';
+export { exportModel, currentWeights } from './loading/export-model.ts';
 export { Prng } from './prng.ts';
 
 // scratch models: byte-level BPE training and seeded random Llama-family folders (the `policy: scratch` stage, tools/tiny-llm)

@@ -1,28 +1,28 @@
-// A small seeded PRNG (mulberry32). Hand-written because sampling, dropout masks and LoRA init must be
-// reproducible from one integer seed across runs and machines, and mulberry32 is ten lines with good enough
-// statistical quality for these uses (not cryptography).
+// The engine's seeded random stream: a thin class over @ragrpo/config's mulberry32 (the repository's one PRNG),
+// so sampling, dropout masks and LoRA init reproduce from one integer seed across runs and machines. What this
+// class adds is the seed mixing (nearby seeds give unrelated streams), uint32 draws and forks.
+import { mulberry32 } from '@ragrpo/config';
+
+const TWO_POW_32 = 4294967296;
 
 export class Prng {
-  private state: number;
+  private readonly draw: () => number;
 
   constructor(seed: number) {
     if (!Number.isFinite(seed)) throw new Error(`PRNG seed must be a finite number, got ${seed}`);
-    // Mix the seed so that nearby seeds give unrelated streams.
-    this.state = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
-    for (let i = 0; i < 4; i++) this.nextUint32();
+    // Mix the seed, then drop the first draws, so that nearby seeds give unrelated streams.
+    this.draw = mulberry32((Math.floor(seed) ^ 0x9e3779b9) >>> 0);
+    for (let i = 0; i < 4; i++) this.draw();
   }
 
+  /** Uniform integer in [0, 2^32): mulberry32's raw output (its uniforms are exactly this / 2^32). */
   nextUint32(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
+    return this.draw() * TWO_POW_32;
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    return this.nextUint32() / 4294967296;
+    return this.draw();
   }
 
   /** Uniform in [lo, hi). */

@@ -2,11 +2,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { latestCheckpoint } from '../src/checkpoint.ts';
-import { loadModel } from '../src/load-model.ts';
-import { createLora } from '../src/lora.ts';
-import { Policy } from '../src/policy.ts';
-import { Trainer, TrainingError, type SftExample } from '../src/trainer.ts';
+import { latestCheckpoint } from '../src/training/checkpoint.ts';
+import { loadModel } from '../src/loading/load-model.ts';
+import { createLora } from '../src/lora/lora.ts';
+import { Policy } from '../src/policy/policy.ts';
+import { Trainer, TrainingError, type SftExample } from '../src/training/trainer.ts';
 import { tempDir, tinyModel, tinyModelFolder } from './tiny-models.ts';
 
 const policies: Policy[] = [];

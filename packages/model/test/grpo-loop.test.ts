@@ -1,9 +1,9 @@
 // End to end: sample groups, score them, take GRPO steps: the reward the policy is trained on goes up.
 import { afterAll, describe, expect, it } from 'vitest';
-import { groupAdvantages } from '../src/grpo-loss.ts';
-import { Policy } from '../src/policy.ts';
-import { sample } from '../src/sampler.ts';
-import { Trainer } from '../src/trainer.ts';
+import { groupAdvantages } from '../src/training/advantages.ts';
+import { Policy } from '../src/policy/policy.ts';
+import { sample } from '../src/sampling/sample.ts';
+import { Trainer } from '../src/training/trainer.ts';
 import { tinyModel } from './tiny-models.ts';
 
 let policy: Policy;

@@ -2,16 +2,18 @@
 // is the plain policy gradient -A * grad(logp) aggregated the same way; aggregation weights; clipping.
 import { GraphBuilder, Session, type Feed } from '@ragrpo/graph';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packBatch, packedFeeds, type SequencePair } from '../src/batch-layout.ts';
-import { aggregationCoefficients, groupAdvantages, LOSS_AGGREGATIONS, type LossAggregation } from '../src/grpo-loss.ts';
-import { buildDecoderGraph } from '../src/llama-graph.ts';
-import type { LoadedModel } from '../src/load-model.ts';
-import { createLora } from '../src/lora.ts';
-import { Policy } from '../src/policy.ts';
+import { packBatch, packedFeeds, type SequencePair } from '../src/graphs/batch-layout.ts';
+import { groupAdvantages } from '../src/training/advantages.ts';
+import { aggregationCoefficients, LOSS_AGGREGATIONS, type LossAggregation } from '../src/training/grpo-loss.ts';
+import { buildDecoderGraph } from '../src/graphs/llama-graph.ts';
+import type { LoadedModel } from '../src/loading/load-model.ts';
+import { createLora } from '../src/lora/lora.ts';
+import { Policy } from '../src/policy/policy.ts';
 import { Prng } from '../src/prng.ts';
-import { TARGETS } from '../src/token-logprobs.ts';
-import { buildTrainGraph, gradName } from '../src/train-graph.ts';
-import { Trainer, type GrpoExample } from '../src/trainer.ts';
+import { TARGETS } from '../src/graphs/token-logprobs.ts';
+import { buildTrainGraph, gradName } from '../src/training/train-graph.ts';
+import { Trainer, type GrpoExample } from '../src/training/trainer.ts';
+import { trlMetrics } from '../src/training/trl-metrics.ts';
 import { relError, tinyModel } from './tiny-models.ts';
 
 let model: LoadedModel;
@@ -219,5 +221,81 @@ describe('GRPO trainer step', () => {
     const m = await trainer.grpoStep(ex);
     expect(m.tokens).toBe(pairs[0].completionIds.length);
     await p2.release();
+  });
+});
+
+describe('GRPO iterations (TRL num_iterations)', () => {
+  const examples = (): GrpoExample[] => pairs.map((p, i) => ({ ...p, advantage: advantages[i] }));
+
+  for (const level of ['token', 'sequence'] as const) {
+    it(`${level} level, first iteration (no old log-probs): ratio exactly 1, no clipping, the policy gradient`, async () => {
+      for (const lossType of LOSS_AGGREGATIONS) {
+        const trainer = new Trainer(policy, { lr: 1e-3, grpo: { lossType, importanceSamplingLevel: level, epsilonHigh: 0.28, delta: 1.5, maxCompletionLength: 10 } });
+        const { loss, grads, metrics } = await trainer.grpoGradients(examples());
+        expect(metrics.meanRatio).toBe(1);
+        expect([metrics.clipRatioLowMean, metrics.clipRatioHighMean, metrics.clipRatioRegionMean, metrics.clipFraction]).toEqual([0, 0, 0, 0]);
+        expect(metrics.kl).toBeUndefined();
+        expect(metrics.entropy!).toBeGreaterThan(0);
+        // the trainer's weights for this loss type, fed to the independent policy-gradient surrogate
+        const pg = await policyGradient(weightsFor(lossType));
+        expect(loss).toBeCloseTo(expectedFirstIterationLoss(weightsFor(lossType)), 5);
+        for (const name of policy.params.keys()) expect(relError(grads[name], pg[gradName(name)].data as Float32Array)).toBeLessThan(1e-5);
+      }
+    });
+  }
+
+  it('second iteration (old log-probs from one step earlier): ratios move away from 1 and clipping engages', async () => {
+    const p2 = new Policy(model, { lora: createLora(model.config, { r: 4, alpha: 8, targetModules: 'all-linear' }, 4) });
+    const trainer = new Trainer(p2, { lr: 5e-2, maxGradNorm: 0, grpo: { lossType: 'dapo', epsilonHigh: 0.28 } });
+    const old = await p2.logprobs(pairs);
+    const first = await trainer.grpoStep(examples().map((e, i) => ({ ...e, oldLogprobs: old[i] })));
+    expect(first.meanRatio).toBeCloseTo(1, 5);
+    expect(first.clipRatioRegionMean).toBe(0);
+    const second = await trainer.grpoGradients(examples().map((e, i) => ({ ...e, oldLogprobs: old[i] })));
+    expect(Math.abs(second.metrics.meanRatio! - 1)).toBeGreaterThan(0.05);
+    expect(second.metrics.clipRatioRegionMean!).toBeGreaterThan(0);
+    expect(second.metrics.clipRatioRegionMean).toBeCloseTo(second.metrics.clipRatioLowMean! + second.metrics.clipRatioHighMean!, 12);
+    expect(second.metrics.clipRatioLowMin).toBe(second.metrics.clipRatioLowMean);
+    expect(second.metrics.clipRatioHighMax).toBe(second.metrics.clipRatioHighMean);
+    await p2.release();
+  });
+
+  it('refuses conflicting or meaningless GRPO options, naming them', () => {
+    expect(() => new Trainer(policy, { lr: 1e-3, grpo: { lossType: 'bnpo', aggregation: 'dapo' } })).toThrow(/lossType "bnpo" and grpo.aggregation "dapo" disagree/);
+    expect(() => new Trainer(policy, { lr: 1e-3, grpo: { lossType: 'ppo' as never } })).toThrow(/grpo.lossType "ppo" is not supported; choose grpo, bnpo, dr_grpo, dapo, cispo, sapo/);
+    expect(() => new Trainer(policy, { lr: 1e-3, grpo: { topEntropyQuantile: 1.5 } })).toThrow(/topEntropyQuantile must be in \[0, 1\]/);
+    expect(() => new Trainer(policy, { lr: 1e-3, grpo: { delta: -1 } })).toThrow(/grpo.delta must be a positive number/);
+    expect(() => new Trainer(policy, { lr: 1e-3, grpo: { importanceSamplingLevel: 'group' as never } })).toThrow(/importanceSamplingLevel must be 'token' or 'sequence'/);
+  });
+
+  it("reports TRL's metric names", async () => {
+    const trainer = new Trainer(policy, { lr: 1e-3, grpo: { beta: 0.04 } });
+    const { metrics } = await trainer.grpoGradients(examples());
+    expect(Object.keys(trlMetrics(metrics)).sort()).toEqual(
+      ['clip_ratio/high_max', 'clip_ratio/high_mean', 'clip_ratio/low_mean', 'clip_ratio/low_min', 'clip_ratio/region_mean', 'entropy', 'grad_norm', 'kl', 'learning_rate', 'loss', 'num_tokens'].sort(),
+    );
+    const tokens = pairs.reduce((a, p) => a + p.promptIds.length + p.completionIds.length, 0);
+    expect(metrics.numTokens).toBe(tokens);
+  });
+});
+
+/** At ratio 1 the token loss is -A (beta 0): the loss is -sum(w * A). */
+function expectedFirstIterationLoss(weights: Float32Array): number {
+  let l = 0;
+  pairs.forEach((p, b) => {
+    for (let t = 0; t < p.completionIds.length; t++) l -= weights[b * Tc + t] * advantages[b];
+  });
+  return l;
+}
+
+describe('GRPO with recomputation', () => {
+  it('recomputing activations (and the entropy pass softmax) in the backward gives the same gradients', async () => {
+    const batch: GrpoExample[] = pairs.map((p, i) => ({ ...p, advantage: advantages[i] }));
+    const run = (recompute: boolean) => new Trainer(policy, { lr: 1e-3, recompute, grpo: { beta: 0.04, topEntropyQuantile: 0.5 } }).grpoGradients(batch);
+    const plain = await run(false);
+    const remat = await run(true);
+    expect(remat.loss).toBeCloseTo(plain.loss, 6);
+    expect(remat.metrics.entropy).toBeCloseTo(plain.metrics.entropy!, 6);
+    for (const name of policy.params.keys()) expect(relError(remat.grads[name], plain.grads[name])).toBeLessThan(1e-6);
   });
 });

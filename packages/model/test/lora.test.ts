@@ -3,13 +3,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportModel } from '../src/export-model.ts';
-import { loadModel } from '../src/load-model.ts';
-import { createLora, loadLora, mergeLora, saveLora, type LoraAdapter } from '../src/lora.ts';
-import type { LoadedModel } from '../src/load-model.ts';
-import { Policy } from '../src/policy.ts';
+import { exportModel } from '../src/loading/export-model.ts';
+import { loadModel } from '../src/loading/load-model.ts';
+import { createLora, loadLora, mergeLora, saveLora, type LoraAdapter } from '../src/lora/lora.ts';
+import type { LoadedModel } from '../src/loading/load-model.ts';
+import { Policy } from '../src/policy/policy.ts';
 import { Prng } from '../src/prng.ts';
-import { readSafetensors } from '../src/safetensors.ts';
+import { readSafetensors } from '../src/loading/safetensors.ts';
 import { relError, tempDir, tinyModel, tinyModelFolder } from './tiny-models.ts';
 
 let model: LoadedModel;

@@ -5,7 +5,7 @@ import {
   parseModelConfig,
   validateWeights,
   type ModelConfig,
-} from '../src/model-config.ts';
+} from '../src/loading/model-config.ts';
 
 // Field values as published in the Hugging Face config.json of each model.
 const LLAMA_32_1B = {

@@ -1,7 +1,7 @@
 // The decoder graph against the PyTorch oracle (tools/reference/llama_reference.py, float64) on tiny random
 // models of each supported architecture feature set.
 import { afterAll, describe, expect, it } from 'vitest';
-import { Policy } from '../src/policy.ts';
+import { Policy } from '../src/policy/policy.ts';
 import { relError, tinyModel, tinyModelFolder, type TinyArch } from './tiny-models.ts';
 import { findTorchPython, referenceLogits } from './torch-oracle.ts';
 

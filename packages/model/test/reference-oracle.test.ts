@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ModelConfig } from '../src/model-config.ts';
-import { readModelFolder } from '../src/model-folder.ts';
-import { readSafetensors, writeShardedSafetensors, type SafeTensor } from '../src/safetensors.ts';
+import type { ModelConfig } from '../src/loading/model-config.ts';
+import { readModelFolder } from '../src/loading/model-folder.ts';
+import { readSafetensors, writeShardedSafetensors, type SafeTensor } from '../src/loading/safetensors.ts';
 import { tempDir, TINY_ARCHS, tinyModelFolder } from './tiny-models.ts';
 import { findTorchPython, referenceLogits, REFERENCE_SCRIPT } from './torch-oracle.ts';
 

@@ -12,7 +12,7 @@ import {
   readShardedSafetensors,
   writeSafetensors,
   writeShardedSafetensors,
-} from '../src/safetensors.ts';
+} from '../src/loading/safetensors.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'safetensors-test-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -1,8 +1,9 @@
 // KV-cache decoding and the sampler: cached decode reproduces the full forward pass, sampling is reproducible
 // from its seed, temperature 0 is greedy, and a group of G completions costs one shared prefill.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Policy } from '../src/policy.ts';
-import { chooseToken, sample, sampleFromProbs, type Completion } from '../src/sampler.ts';
+import { Policy } from '../src/policy/policy.ts';
+import { chooseToken, sampleFromProbs } from '../src/sampling/choose-token.ts';
+import { sample, type Completion } from '../src/sampling/sample.ts';
 import { Prng } from '../src/prng.ts';
 import { relError, tinyModel } from './tiny-models.ts';
 

@@ -1,10 +1,10 @@
 // Supervised fine-tuning on the graph engine: the loss falls on a small corpus, and micro-batching with
 // gradient accumulation takes the same step as the whole batch at once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LoadedModel } from '../src/load-model.ts';
-import { createLora } from '../src/lora.ts';
-import { Policy } from '../src/policy.ts';
-import { Trainer, type SftExample } from '../src/trainer.ts';
+import type { LoadedModel } from '../src/loading/load-model.ts';
+import { createLora } from '../src/lora/lora.ts';
+import { Policy } from '../src/policy/policy.ts';
+import { Trainer, type SftExample } from '../src/training/trainer.ts';
 import { relError, tempDir, tinyModel } from './tiny-models.ts';
 
 let model: LoadedModel;

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll } from 'vitest';
-import { loadModel, type LoadedModel } from '../src/load-model.ts';
+import { loadModel, type LoadedModel } from '../src/loading/load-model.ts';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const TSX = path.join(repoRoot, 'node_modules', '.bin', 'tsx');

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { env } from '@huggingface/transformers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadTokenizer, type Tokenizer } from '../src/tokenizer.ts';
+import { loadTokenizer, type Tokenizer } from '../src/loading/tokenizer.ts';
 import { tempDir, tinyModelFolder } from './tiny-models.ts';
 
 let folder: string;

@@ -9,7 +9,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { parse } = require('yaml');
-const { stageDigest } = require('./stage-digest.cjs');
+const { stageDigest } = require('../../config/src/stages/stage-digest.cjs');
 const { hashPaths } = require('../../config/src/stages/hash-files.cjs');
 const { loadDeclarations, valuesAt } = require('../../config/src/stages/declarations.cjs');
 
@@ -39,8 +39,9 @@ function stageInputs(pipelineFile, stage, root, decls = loadDeclarations()) {
     try { return `broken:${hashPaths([pipelineFile], root)}`; } catch { return 'missing'; }
   }
   const decl = decls.get(stage);
-  const files = decl ? stagePaths(decl, raw[stage], root) : [];
-  return `${stageDigest(raw, stage)}:${files.length ? hashPaths(files, root) : 'no-data-files'}`;
+  const section = decl ? decl.section : stage;
+  const files = decl ? stagePaths(decl, raw[section], root) : [];
+  return `${stageDigest(raw, section)}:${files.length ? hashPaths(files, root) : 'no-data-files'}`;
 }
 
 if (require.main === module) {

@@ -3,11 +3,10 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { digestPaths as hashPaths } from '@ragrpo/config';
+import { digestPaths as hashPaths, stageDigest } from '@ragrpo/config';
 
 const require = createRequire(import.meta.url);
 const { projectFor } = require('../src/index.cjs');
-const { stageDigest } = require('../src/stage-digest.cjs');
 const { stageInputs } = require('../src/stage-inputs.cjs');
 
 const yaml = `seed: 1

@@ -1,14 +1,26 @@
 import type { PolicyConfig, StageContext } from '@ragrpo/config';
 import { streamSeed } from '@ragrpo/config';
 import { createProgress } from '@ragrpo/progress';
+import { importGgufPolicy } from './gguf-policy.ts';
 import { resolveModelFolder } from './hub/resolve-model-folder.ts';
 import { buildPolicyRecord, folderLocation } from './record/build-record.ts';
 import { buildScratchPolicy, trainingTexts } from './scratch-policy.ts';
 
-/** The policy stage: policy.json (where the start model is, its digest, how it is trained), and model/ for a scratch model. */
+/** The policy stage: policy.json (where the start model is, its digest, how it is trained), and model/ for a scratch or GGUF model. */
 export async function policyStage(ctx: StageContext<PolicyConfig>): Promise<string> {
   const s = ctx.settings;
   const warn = (m: string) => ctx.log.warn(m);
+  if (s.gguf) {
+    const started = performance.now();
+    const r = await importGgufPolicy(ctx.resolve(s.gguf), ctx.outputPath('model'), s.gguf);
+    const record = await buildPolicyRecord({
+      source: 'gguf', model: s.gguf, folder: r.out, location: { base: 'artifact', path: 'model' }, settings: s, warn,
+    });
+    await ctx.writeOutput('policy', JSON.stringify(record, null, 2) + '\n');
+    const types = Object.entries(r.tensorTypes).map(([t, n]) => `${n} ${t}`).join(', ');
+    const secs = ((performance.now() - started) / 1000).toFixed(1);
+    return `${record.architecture} imported from ${s.gguf} (${types}; ${(record.num_parameters / 1e6).toFixed(1)}M parameters, F32) in ${secs} s, trainable: ${record.trainable}`;
+  }
   if (s.scratch) {
     const chunks = await ctx.readInput('chunks');
     const texts = trainingTexts((chunks.getChild('text')?.toArray() ?? []) as string[], s.scratch.max_training_chars);

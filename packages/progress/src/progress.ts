@@ -10,6 +10,10 @@ export interface ProgressOptions {
   sink?: (line: string) => void;
   /** Force the line mode even on a terminal (tests). */
   plain?: boolean;
+  /** Items already done when the work starts (a resumed run): counted in done/total, not in the rate. */
+  start?: number;
+  /** Line mode: at most one line per this many ms (default 5000; 0 = a line every tick, e.g. one per training step). */
+  minIntervalMs?: number;
   now?: () => number;
 }
 
@@ -29,7 +33,8 @@ export function createProgress(opts: ProgressOptions): Progress {
   const now = opts.now ?? (() => performance.now());
   const sink = opts.sink ?? ((l: string) => process.stderr.write(l + '\n'));
   const started = now();
-  let done = 0;
+  const start = opts.start ?? 0;
+  let done = start;
   const live = !opts.plain && !opts.sink && process.stderr.isTTY && !process.env.CI;
   const bar = live
     ? new cliProgress.SingleBar({
@@ -37,10 +42,10 @@ export function createProgress(opts: ProgressOptions): Progress {
         stream: process.stderr, hideCursor: true, etaBuffer: 50,
       }, cliProgress.Presets.shades_classic)
     : null;
-  bar?.start(opts.total, 0, { rate: '' });
+  bar?.start(opts.total, start, { rate: '' });
   let lastLine = started;
 
-  const rate = () => done / Math.max((now() - started) / 1000, 1e-9);
+  const rate = () => (done - start) / Math.max((now() - started) / 1000, 1e-9);
   return {
     tick(n = 1, detail?: string) {
       done += n;
@@ -49,7 +54,7 @@ export function createProgress(opts: ProgressOptions): Progress {
         return;
       }
       const t = now();
-      if (t - lastLine >= 5000 || done === opts.total) {
+      if (t - lastLine >= (opts.minIntervalMs ?? 5000) || done === opts.total) {
         lastLine = t;
         const r = rate();
         const eta = r > 0 ? (opts.total - done) / r : Infinity;
@@ -59,7 +64,7 @@ export function createProgress(opts: ProgressOptions): Progress {
     done(extra) {
       bar?.stop();
       const secs = (now() - started) / 1000;
-      const line = `[${opts.stage}] ${opts.task}: ${done} ${unit} in ${formatDuration(secs)} (${formatRate(done / Math.max(secs, 1e-9), unit)})${extra ? ` ${extra}` : ''}`;
+      const line = `[${opts.stage}] ${opts.task}: ${done - start} ${unit} in ${formatDuration(secs)} (${formatRate((done - start) / Math.max(secs, 1e-9), unit)})${extra ? ` ${extra}` : ''}`;
       sink(line);
       return line;
     },

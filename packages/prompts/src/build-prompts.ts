@@ -14,7 +14,7 @@ export interface QuestionRow {
 export interface BuildPromptsOptions {
   /** The main template first, then the alternatives. */
   templates: TemplateSpec[];
-  contextOrder: 'pov' | 'similarity';
+  contextOrder: 'rank' | 'similarity';
   maxPromptTokens: number;
   maxChunkChars: number;
   system: string;

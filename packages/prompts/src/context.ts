@@ -1,11 +1,12 @@
-// The context a prompt carries: the rank stage's in-context chunks of one question, in POV order
-// (seed 002) or in retrieval order, numbered as seed 003 numbers them.
+// The context a prompt carries: the rank stage's in-context chunks of one question, in the rank
+// stage's context order (POV score, blended with relevance by rank.pov_weight; seed 002) or in
+// retrieval order, numbered as seed 003 numbers them.
 
 export interface RankedChunk {
   question_id: string;
   chunk_id: string;
   text: string;
-  pov_rank: number;
+  context_rank: number;
   similarity_rank: number;
   in_context: boolean;
 }
@@ -16,13 +17,13 @@ export interface ContextChunk {
 }
 
 /** Each question's in-context chunks, in the chosen order. */
-export function contextByQuestion(ranked: RankedChunk[], order: 'pov' | 'similarity', maxChars = 0): Map<string, ContextChunk[]> {
+export function contextByQuestion(ranked: RankedChunk[], order: 'rank' | 'similarity', maxChars = 0): Map<string, ContextChunk[]> {
   const out = new Map<string, (ContextChunk & { at: number })[]>();
   for (const r of ranked) {
     if (!r.in_context) continue;
     const list = out.get(r.question_id) ?? [];
     const text = maxChars > 0 && r.text.length > maxChars ? r.text.slice(0, maxChars) : r.text;
-    list.push({ chunkId: r.chunk_id, text, at: order === 'pov' ? r.pov_rank : r.similarity_rank });
+    list.push({ chunkId: r.chunk_id, text, at: order === 'rank' ? r.context_rank : r.similarity_rank });
     out.set(r.question_id, list);
   }
   return new Map([...out].map(([q, list]) => [q, list.sort((a, b) => a.at - b.at).map(({ chunkId, text }) => ({ chunkId, text }))]));

@@ -18,7 +18,7 @@ const words: PromptTokenizer = {
 };
 
 const ranked = (q: string, chunks: [string, number, number, boolean][]): RankedChunk[] =>
-  chunks.map(([text, pov, sim, inContext], i) => ({ question_id: q, chunk_id: `${q}-c${i}`, text, pov_rank: pov, similarity_rank: sim, in_context: inContext }));
+  chunks.map(([text, pov, sim, inContext], i) => ({ question_id: q, chunk_id: `${q}-c${i}`, text, context_rank: pov, similarity_rank: sim, in_context: inContext }));
 
 let dir: string;
 let chatml: Tokenizer;
@@ -35,7 +35,7 @@ afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
 describe('the context', () => {
   it('numbers the in-context chunks as seed 003 does, in POV or retrieval order', () => {
     const rows = ranked('q1', [['alpha', 2, 1, true], ['beta', 1, 2, true], ['gamma', 3, 3, false]]);
-    const pov = contextByQuestion(rows, 'pov').get('q1')!;
+    const pov = contextByQuestion(rows, 'rank').get('q1')!;
     expect(pov.map((c) => c.text)).toEqual(['beta', 'alpha']); // gamma is not in the context
     expect(contextByQuestion(rows, 'similarity').get('q1')!.map((c) => c.text)).toEqual(['alpha', 'beta']);
     expect(numberedDocuments(pov)).toBe('Document 1:\n\nbeta\n\nDocument 2:\n\nalpha');
@@ -112,7 +112,7 @@ describe('buildPrompts', () => {
       { question_id: 'q2', question: 'Nothing retrieved?', reference: null, split: 'test' },
     ];
     const { table, report } = buildPrompts(questions, ranked('q1', [['A red wine from Tuscany.', 1, 1, true]]), chatml, {
-      templates: [BUILTIN_TEMPLATES.chat, BUILTIN_TEMPLATES.context_only], contextOrder: 'pov', maxPromptTokens: 500, maxChunkChars: 0, system: '',
+      templates: [BUILTIN_TEMPLATES.chat, BUILTIN_TEMPLATES.context_only], contextOrder: 'rank', maxPromptTokens: 500, maxChunkChars: 0, system: '',
     });
     const rows = tableRows<{ question_id: string; template: string; is_main: boolean; prompt: string; prompt_ids: Int32Array; prompt_tokens: number; no_context: boolean; chunk_ids: string[]; reference: string | null }>(table);
     expect(rows.map((r) => `${r.question_id}:${r.template}:${r.is_main}`)).toEqual(['q1:chat:true', 'q1:context_only:false', 'q2:chat:true', 'q2:context_only:false']);

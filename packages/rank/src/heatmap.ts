@@ -43,8 +43,8 @@ export function wrapTitle(text: string, width = 90, maxLines = 3): string[] {
   return lines;
 }
 
-export function chunkLabel(c: { povRank: number; similarityRank: number; povScore: number; text: string }, chars: number): string {
-  return `#${c.povRank} (ret ${c.similarityRank}, score ${c.povScore.toFixed(2)}) ${excerpt(c.text, chars)}`;
+export function chunkLabel(c: { contextRank: number; similarityRank: number; povScore: number; text: string }, chars: number): string {
+  return `#${c.contextRank} (ret ${c.similarityRank}, score ${c.povScore.toFixed(2)}) ${excerpt(c.text, chars)}`;
 }
 
 export function povLabel(j: number, text: string, chars: number): string {

@@ -6,3 +6,4 @@ export * from './fonts.ts';
 export * from './heatmap.ts';
 export * from './html-report.ts';
 export * from './file-names.ts';
+export * from './blend.ts';

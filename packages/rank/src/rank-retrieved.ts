@@ -2,17 +2,21 @@ import type { Table } from 'apache-arrow';
 import { PovMatrix, Ranked, tableFromRows } from '@ragrpo/contracts';
 import { NO_POVS_MESSAGE, povScores } from './pov-score.ts';
 import { allVectors, selectVectors, type VectorSet } from './vector-set.ts';
+import { blendedOrder } from './blend.ts';
 
 export interface RankedChunk {
   chunkId: string;
   text: string;
-  /** 1-based position by POV score. */
+  /** 1-based position in the context order (relevance and POV score blended by povWeight). */
+  contextRank: number;
+  /** 1-based position by POV score alone. */
   povRank: number;
   /** 1-based position from retrieval (retrieved.arrow's rank). */
   similarityRank: number;
   povScore: number;
   /** The retrieval score. */
   similarity: number;
+  blendedScore: number;
   inContext: boolean;
   /** Cosine with each POV, in `povIds` order. */
   cosines: number[];
@@ -20,7 +24,7 @@ export interface RankedChunk {
 
 export interface QuestionRanking {
   questionId: string;
-  /** Chunks in POV-score order (empty when nothing was retrieved for the question). */
+  /** Chunks in context order (empty when nothing was retrieved for the question). */
   chunks: RankedChunk[];
 }
 
@@ -35,6 +39,8 @@ export interface RankResult {
 export interface RankOptions {
   /** How many re-ranked chunks become the context. */
   topN: number;
+  /** 0: retrieval order, 1: pure POV order (default), between: the blend of blend.ts. */
+  povWeight?: number;
   /**
    * Every question in order (questions.arrow): a question with no retrieved rows is kept, with a
    * warning, instead of vanishing. Questions only found in `retrieved` follow in first-seen order.
@@ -48,8 +54,8 @@ export interface RankOptions {
 interface RetrievedRow { question_id: string; rank: number; chunk_id: string; score: number; text: string; order: number }
 
 /**
- * Re-orders every question's retrieved chunks by POV score (seed 002) and keeps the retrieval
- * order beside it. Chunk and POV vectors are DenseVectors/SparseVectors tables or vector sets.
+ * Re-orders every question's retrieved chunks by POV score (seed 002), blended with relevance by
+ * `povWeight` (blend.ts), and keeps the pure POV order and the retrieval order beside it. Chunk and POV vectors are DenseVectors/SparseVectors tables or vector sets.
  */
 export function rankRetrieved(retrieved: Table, chunkVectors: Table | VectorSet, povVectors: Table | VectorSet, opts: RankOptions): RankResult {
   if (!Number.isInteger(opts.topN) || opts.topN < 1) throw new Error(`rank.top_n must be a positive whole number, got ${opts.topN}`);
@@ -76,27 +82,31 @@ export function rankRetrieved(retrieved: Table, chunkVectors: Table | VectorSet,
     }
     const ids = rows.map((r) => r.chunk_id);
     const vecs = isVectorSet(chunkVectors) ? pick(chunkVectors, ids, chunkName) : selectVectors(chunkVectors, ids, chunkName);
-    const { cosine, scores, order } = povScores(vecs, povs);
+    const { cosine, scores, order: povOrder } = povScores(vecs, povs);
+    const povRankOf = new Map(povOrder.map((i, pos) => [i, pos + 1]));
+    const { blended, order } = blendedOrder(rows.map((r) => r.score), scores, opts.povWeight ?? 1);
     const chunks = order.map((i, pos): RankedChunk => ({
       chunkId: rows[i].chunk_id,
       text: rows[i].text,
-      povRank: pos + 1,
+      contextRank: pos + 1,
+      povRank: povRankOf.get(i)!,
       similarityRank: rows[i].rank,
       povScore: scores[i],
       similarity: rows[i].score,
+      blendedScore: blended[i],
       inContext: pos < opts.topN,
       cosines: Array.from(cosine.values.subarray(i * cosine.cols, (i + 1) * cosine.cols)),
     }));
     questions.push({ questionId, chunks });
     for (const c of chunks) {
       rankedRows.push({
-        question_id: questionId, pov_rank: c.povRank, similarity_rank: c.similarityRank, chunk_id: c.chunkId,
-        pov_score: c.povScore, similarity: c.similarity, in_context: c.inContext, text: c.text,
+        question_id: questionId, context_rank: c.contextRank, pov_rank: c.povRank, similarity_rank: c.similarityRank, chunk_id: c.chunkId,
+        pov_score: c.povScore, similarity: c.similarity, blended_score: c.blendedScore, in_context: c.inContext, text: c.text,
       });
       c.cosines.forEach((v, j) => matrixRows.push({ question_id: questionId, chunk_id: c.chunkId, pov_id: povs.ids[j], cosine: v }));
     }
   }
-  const meta = { 'ragrpo.top_n': String(opts.topN), 'ragrpo.vectors': povs.kind };
+  const meta = { 'ragrpo.top_n': String(opts.topN), 'ragrpo.vectors': povs.kind, 'ragrpo.pov_weight': String(opts.povWeight ?? 1) };
   return {
     ranked: tableFromRows(Ranked, rankedRows as never[], meta),
     povMatrix: tableFromRows(PovMatrix, matrixRows as never[], { ...meta, 'ragrpo.pov_ids': JSON.stringify(povs.ids) }),

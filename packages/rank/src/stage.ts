@@ -8,6 +8,7 @@ import { drawHeatmap } from './heatmap.ts';
 import { renderIndexHtml, type ReportQuestion } from './html-report.ts';
 import { NO_POVS_MESSAGE } from './pov-score.ts';
 import { rankRetrieved } from './rank-retrieved.ts';
+import { goldInContextShare, POV_WEIGHT_SWEEP } from './blend.ts';
 
 /**
  * The rank stage: reads index's retrieved chunks, embed's chunk and POV vectors and ingest's question and
@@ -29,17 +30,34 @@ export async function rankStage(ctx: StageContext<RankConfig>): Promise<string> 
     ctx.readInput(`chunks_${kind}`), ctx.readInput(`povs_${kind}`), ctx.readInput('retrieved'),
   ]);
   const questionsTable = await ctx.readOptionalInput('questions');
-  const questions = questionsTable ? tableRows<{ question_id: string; question: string }>(questionsTable) : [];
+  const questions = questionsTable ? tableRows<{ question_id: string; question: string; gold_chunk_ids: string[] }>(questionsTable) : [];
   const povTextById = new Map(tableRows<{ pov_id: string; text: string }>(await ctx.readInput('povs')).map((p) => [p.pov_id, p.text]));
 
   const result = rankRetrieved(retrieved, chunkVectors, povVectors, {
-    topN: opts.top_n, questionIds: questions.map((q) => q.question_id), chunkVectorsName: chunkFile, povVectorsName: povFile,
+    topN: opts.top_n, povWeight: opts.pov_weight, questionIds: questions.map((q) => q.question_id), chunkVectorsName: chunkFile, povVectorsName: povFile,
   });
   result.warnings.forEach((w) => ctx.log.warn(w));
   await ctx.writeOutput('ranked', result.ranked);
   await ctx.writeOutput('pov_matrix', result.povMatrix);
 
   const questionText = new Map(questions.map((q) => [q.question_id, q.question]));
+  // How often the answer's chunk survives into the context, at this pov_weight and across the sweep (issue: POV
+  // re-ranking can push the gold chunk out of the top_n).
+  const goldOf = new Map(questions.map((q) => [q.question_id, Array.from(q.gold_chunk_ids ?? [])]));
+  const scored = result.questions.map((q) => {
+    const byRetrieval = [...q.chunks].sort((a, b) => a.similarityRank - b.similarityRank);
+    return { chunkIds: byRetrieval.map((c) => c.chunkId), similarity: byRetrieval.map((c) => c.similarity), povScore: byRetrieval.map((c) => c.povScore), gold: goldOf.get(q.questionId) ?? [] };
+  });
+  const here = goldInContextShare(scored, opts.top_n, opts.pov_weight);
+  const goldInContext = here.questions === 0 ? null : {
+    questions: here.questions, share: here.share,
+    byPovWeight: POV_WEIGHT_SWEEP.map((w) => ({ povWeight: w, share: goldInContextShare(scored, opts.top_n, w).share })),
+  };
+  const goldJson = goldInContext && {
+    questions: goldInContext.questions, share: goldInContext.share,
+    by_pov_weight: goldInContext.byPovWeight.map((b) => ({ pov_weight: b.povWeight, share: b.share })),
+  };
+  await ctx.writeOutput('summary', JSON.stringify({ top_n: opts.top_n, pov_weight: opts.pov_weight, vectors: kind, gold_in_context: goldJson }, null, 2) + '\n');
   const povTexts = result.povIds.map((id) => povTextById.get(id) ?? id);
   const { heatmap } = opts;
   const wantHeatmaps = heatmap.svg || heatmap.png;
@@ -74,9 +92,10 @@ export async function rankStage(ctx: StageContext<RankConfig>): Promise<string> 
     ranking, question: questionText.get(ranking.questionId) ?? ranking.questionId, image: images.get(ranking.questionId),
   }));
   await ctx.writeOutput('report', renderIndexHtml({
-    pipeline: ctx.pipeline.name, vectors: kind, topN: opts.top_n,
+    pipeline: ctx.pipeline.name, vectors: kind, topN: opts.top_n, povWeight: opts.pov_weight, goldInContext,
     povs: result.povIds.map((id, j) => ({ id, text: povTexts[j] })), questions: report,
   }));
   const ranked = result.questions.filter((q) => q.chunks.length > 0).length;
-  return `${ranked}/${result.questions.length} questions re-ranked by ${kind} POV score against ${result.povIds.length} POVs (top ${opts.top_n} in context), ${toDraw.length} heatmaps`;
+  const gold = goldInContext ? `, gold chunk in context for ${(100 * goldInContext.share).toFixed(1)}% of ${goldInContext.questions}` : '';
+  return `${ranked}/${result.questions.length} questions re-ranked by ${kind} POV score against ${result.povIds.length} POVs (pov_weight ${opts.pov_weight}, top ${opts.top_n} in context)${gold}, ${toDraw.length} heatmaps`;
 }

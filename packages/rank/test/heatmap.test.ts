@@ -7,8 +7,8 @@ import { drawHeatmap, excerpt, findHeatmapFonts, missingGlyphs, PNG_SCALE, rende
 const ranking: QuestionRanking = {
   questionId: 'q/1',
   chunks: [
-    { chunkId: 'b', text: 'Bright acidity with notes of lemon and green apple.', povRank: 1, similarityRank: 2, povScore: 1, similarity: 0.8, inContext: true, cosines: [0.71, 0.71] },
-    { chunkId: 'a', text: 'Tannic red with dark cherry & <oak> finish.', povRank: 2, similarityRank: 1, povScore: 0.6, similarity: 0.9, inContext: false, cosines: [0.6, 0] },
+    { chunkId: 'b', text: 'Bright acidity with notes of lemon and green apple.', contextRank: 1, blendedScore: 1, povRank: 1, similarityRank: 2, povScore: 1, similarity: 0.8, inContext: true, cosines: [0.71, 0.71] },
+    { chunkId: 'a', text: 'Tannic red with dark cherry & <oak> finish.', contextRank: 2, blendedScore: 0.4, povRank: 2, similarityRank: 1, povScore: 0.6, similarity: 0.9, inContext: false, cosines: [0.6, 0] },
   ],
 };
 const input = { ranking, title: 'Which white wines pair with grilled fish', povTexts: ['Acidity matters more than sweetness', 'Colonial history of the wine trade'] };
@@ -77,7 +77,7 @@ describe('heatmap', () => {
 describe('index.html and file names', () => {
   it('lists both orders, the image and escapes text', () => {
     const html = renderIndexHtml({
-      pipeline: 'demo', vectors: 'dense', topN: 1, povs: [{ id: 'p1', text: 'Acidity' }],
+      pipeline: 'demo', vectors: 'dense', topN: 1, povWeight: 1, goldInContext: { questions: 2, share: 0.5, byPovWeight: [{ povWeight: 0, share: 1 }, { povWeight: 1, share: 0.5 }] }, povs: [{ id: 'p1', text: 'Acidity' }],
       questions: [{ ranking, question: 'Fish <wine>?', image: 'heatmaps/q_1-abc.png' }, { ranking: { questionId: 'q2', chunks: [] }, question: 'Empty one' }],
     });
     expect(html).toContain('Fish &lt;wine&gt;?');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DenseVectors, PovMatrix, Ranked, Retrieved, SparseVectors, checkSchema, tableFromRows, tableRows } from '@ragrpo/contracts';
-import { rankRetrieved } from '../src/index.ts';
+import { blendedOrder, goldInContextShare, minMaxNormalize, rankRetrieved } from '../src/index.ts';
 
 const retrieved = tableFromRows(Retrieved, [
   // q1 rows out of order on purpose: rank decides, not file order.
@@ -73,5 +73,39 @@ describe('rankRetrieved', () => {
     expect(() => rankRetrieved(retrieved, partial, povVectors, { topN: 2, chunkVectorsName: 'embed/chunks.dense.arrow' }))
       .toThrow(/embed\/chunks\.dense\.arrow: no vector for id 'b'/);
     expect(() => rankRetrieved(retrieved, chunkVectors, povVectors, { topN: 0 })).toThrow(/rank\.top_n/);
+  });
+});
+
+describe('the relevance / POV blend (rank.pov_weight)', () => {
+  // q1 of the fixture, in retrieval order a, b, c: similarity 0.9, 0.8, 0.7 -> normalised 1, 0.5, 0;
+  // POV scores 0, 1, 0.6 -> normalised 0, 1, 0.6.
+  //   w = 0.5:  a 0.5, b 0.75, c 0.3  -> b, a, c
+  //   w = 0.25: a 0.75, b 0.625, c 0.15 -> a, b, c
+  it('orders by (1 - w) x normalised similarity + w x normalised POV score, worked out by hand', () => {
+    expect(minMaxNormalize([0.9, 0.8, 0.7])).toEqual([1, 0.5, 0].map((v) => expect.closeTo(v, 12)));
+    expect(minMaxNormalize([2, 2])).toEqual([1, 1]);
+    const half = blendedOrder([0.9, 0.8, 0.7], [0, 1, 0.6], 0.5);
+    expect(half.blended).toEqual([0.5, 0.75, 0.3].map((v) => expect.closeTo(v, 12)));
+    expect(half.order).toEqual([1, 0, 2]);
+    expect(blendedOrder([0.9, 0.8, 0.7], [0, 1, 0.6], 0.25).order).toEqual([0, 1, 2]);
+    expect(blendedOrder([0.9, 0.8, 0.7], [0, 1, 0.6], 0).order).toEqual([0, 1, 2]);
+    expect(blendedOrder([0.9, 0.8, 0.7], [0, 1, 0.6], 1).order).toEqual([1, 2, 0]);
+  });
+
+  it('puts the blended order in the table, with the pure POV rank beside it', () => {
+    const res = rankRetrieved(retrieved, chunkVectors, povVectors, { topN: 1, povWeight: 0.5, questionIds: ['q1'] });
+    const rows = tableRows<{ chunk_id: string; context_rank: number; pov_rank: number; similarity_rank: number; in_context: boolean; blended_score: number }>(res.ranked);
+    expect(rows.filter((r) => r.chunk_id !== 'c' || r.similarity_rank === 3).slice(0, 3).map((r) => [r.chunk_id, r.context_rank, r.pov_rank, r.similarity_rank, r.in_context]))
+      .toEqual([['b', 1, 1, 2, true], ['a', 2, 3, 1, false], ['c', 3, 2, 3, false]]);
+    expect(rows[0].blended_score).toBeCloseTo(0.75, 6);
+  });
+
+  it('reports the share of questions whose gold chunk makes the context', () => {
+    const q = { chunkIds: ['a', 'b', 'c'], similarity: [0.9, 0.8, 0.7], povScore: [0, 1, 0.6] };
+    // gold a: in the top 1 at w = 0 (a first) and w = 0.25, not at w = 0.5 or 1; a question without gold does not count
+    const set = [{ ...q, gold: ['a'] }, { ...q, gold: [] }];
+    expect(goldInContextShare(set, 1, 0)).toEqual({ questions: 1, hits: 1, share: 1 });
+    expect(goldInContextShare(set, 1, 0.5)).toEqual({ questions: 1, hits: 0, share: 0 });
+    expect(goldInContextShare(set, 2, 0.5).share).toBe(1);
   });
 });

@@ -32,6 +32,11 @@ export const PolicySection = z.strictObject({
   model: z.string().min(1).optional(),
   /** Build the model here: a BPE tokenizer trained on the chunks and seeded random weights of this shape. */
   scratch: Scratch.optional(),
+  /**
+   * A llama.cpp GGUF file (Llama/Qwen2; F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K),
+   * imported by @ragrpo/gguf into the stage's model/ folder (weights dequantized to F32).
+   */
+  gguf: z.string().min(1).optional(),
   /** Where hub ids are looked up (<models_dir>/<hub id>) and, with allow_remote, downloaded to. */
   models_dir: z.string().default('models'),
   /** Allow downloading a hub id. Off by default: offline runs never reach for the network. */
@@ -44,4 +49,6 @@ export const PolicySection = z.strictObject({
   dtype: z.enum(['float32']).default('float32'),
   /** Longest prompt + completion any stage runs; at most the model's max_position_embeddings. */
   max_seq_length: z.number().int().positive().default(1024),
-}).refine((p) => (p.model ? 1 : 0) + (p.scratch ? 1 : 0) === 1, { message: 'give either model (a hub id or a folder) or scratch (a shape to build)' });
+}).refine((p) => (p.model ? 1 : 0) + (p.scratch ? 1 : 0) + (p.gguf ? 1 : 0) === 1, {
+  message: 'give exactly one of model (a hub id or a folder), scratch (a shape to build) or gguf (a .gguf file to import)',
+});

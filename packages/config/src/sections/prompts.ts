@@ -21,8 +21,8 @@ export const PromptsSection = z.strictObject({
   alternatives: z.array(TemplateRef).default([]),
   /** System message of the chat templates (the model's own chat template renders it). */
   system: z.string().default('You answer questions about the documents you are given.'),
-  /** Which order the rank stage's in-context chunks are listed in. */
-  context_order: z.enum(['pov', 'similarity']).default('pov'),
+  /** Which order the rank stage's in-context chunks are listed in: its context order (POV, blended by rank.pov_weight), or retrieval's. */
+  context_order: z.enum(['rank', 'similarity']).default('rank'),
   /** Prompt tokens at most (TRL's max_prompt_length); whole chunks are dropped from the end of the context to fit. */
   max_prompt_length: z.number().int().positive().default(512),
   /** Characters of each chunk at most (0 = whole chunk). */

@@ -7,6 +7,11 @@ export const RankSection = z.strictObject({
   vectors: z.enum(['dense', 'sparse']).optional(),
   /** How many re-ranked chunks become the context. */
   top_n: z.number().int().positive().default(5),
+  /**
+   * The context order blends relevance and POV score: (1 - pov_weight) x relevance + pov_weight x POV score,
+   * each min-max normalised over the question's retrieved chunks. 0: retrieval order; 1: seed 002's pure POV order.
+   */
+  pov_weight: z.number().min(0).max(1).default(1),
   heatmap: z.strictObject({
     svg: z.boolean().default(true),
     png: z.boolean().default(true),

@@ -11,7 +11,8 @@ const PACKAGES_DIR = path.resolve(__dirname, '..', '..', '..');
 
 /**
  * stage.json:
- *   stage     the target name and the pipeline section it reads (its settings)
+ *   stage     the target name
+ *   section   the pipeline section holding its settings (default: the stage name)
  *   presence  'always' (the stage runs with defaults when its section is absent) or
  *             'section' (the stage exists in a pipeline only when its section is there)
  *   uses      other packages whose source the command loads (engine, libraries): part of the hash
@@ -31,15 +32,18 @@ function loadDeclarations(packagesDir = PACKAGES_DIR) {
     const problem = checkDeclaration(decl);
     if (problem) throw new Error(`${file}: ${problem}`);
     out.set(decl.stage, {
-      presence: 'section', uses: [], env: [], files: [], models: [], reads: {}, writes: {},
+      presence: 'section', section: decl.stage, uses: [], env: [], files: [], models: [], reads: {}, writes: {},
       ...decl, package: pkg, file,
     });
   }
   for (const decl of out.values()) {
     for (const [name, read] of Object.entries(decl.reads)) {
-      for (const from of [].concat(read.from)) {
+      const froms = [].concat(read.from);
+      // In a list, a stage no package declares is skipped (it may come later); one name must exist.
+      const known = froms.filter((f) => out.has(f));
+      if (known.length === 0) throw new Error(`${decl.file}: reads.${name} is from '${froms.join("' or '")}', which no package declares`);
+      for (const from of known) {
         const upstream = out.get(from);
-        if (!upstream) throw new Error(`${decl.file}: reads.${name} is from '${from}', which no package declares`);
         if (!upstream.writes[read.artifact || name]) {
           throw new Error(`${decl.file}: reads.${name}: stage '${from}' writes no artifact '${read.artifact || name}' (it writes ${Object.keys(upstream.writes).join(', ')})`);
         }
@@ -60,13 +64,13 @@ function checkDeclaration(d) {
 /** The stages a pipeline has: 'always' stages, and 'section' stages whose section is in the file. */
 function stagesOf(decls, raw) {
   const present = [];
-  for (const d of decls.values()) if (d.presence === 'always' || (raw && raw[d.stage] !== undefined)) present.push(d.stage);
+  for (const d of decls.values()) if (d.presence === 'always' || (raw && raw[d.section] !== undefined)) present.push(d.stage);
   return present;
 }
 
 /** Where a declared read comes from in this pipeline: { stage, artifact, file } or null (absent upstream). */
 function resolveRead(decls, present, read, name) {
-  const from = [].concat(read.from).find((s) => present.includes(s));
+  const from = [].concat(read.from).find((s) => present.includes(s) && decls.has(s));
   if (!from) return null;
   const artifact = read.artifact || name;
   return { stage: from, artifact, file: decls.get(from).writes[artifact].file };

@@ -18,6 +18,8 @@ export interface StageWrite {
 
 export interface StageDeclaration {
   stage: string;
+  /** The pipeline section holding the stage's settings (the stage name unless stage.json says otherwise). */
+  section: string;
   description?: string;
   presence: 'always' | 'section';
   package: string;
@@ -65,3 +67,13 @@ const hashFiles = createRequire(import.meta.url)('./hash-files.cjs') as { hashPa
 export function digestPaths(paths: string[], root: string): string {
   return hashFiles.hashPaths(paths, root);
 }
+
+const digest = createRequire(import.meta.url)('./stage-digest.cjs') as {
+  canonicalJson(value: unknown): string;
+  stageDigest(raw: Record<string, unknown>, section: string): string;
+};
+
+/** JSON with sorted keys: the same settings give the same text (and digest) whatever their order in YAML. */
+export const canonicalJson = digest.canonicalJson;
+/** The digest of one section of a pipeline file plus its seed, as the Nx plugin keys a stage's cache. */
+export const stageDigest = digest.stageDigest;

@@ -8,6 +8,11 @@
  *   D  = softmax − onehot(idx)            (Exp of the saved log-softmax, ScatterElements add −1)
  *   dx = −s ⊙ (D · wᵀ)                    dw = (−s ⊙ x)ᵀ · D
  * The forward is MatMul, LogSoftmax, GatherElements; the logits are not kept beyond the LogSoftmax.
+ *
+ * With `entropy`, the same pass also gives each position's entropy H = -Σ_v p_v·log p_v of softmax(x·w):
+ * p = Exp(log-softmax) is the softmax the backward needs anyway (its D reads p instead of a second Exp), and
+ * Σ_v p_v·log p_v is a batched [1, V]·[V, 1] MatMul per position, so no [positions, V] product is formed.
+ * The entropy carries no gradient (it is a metric and a mask, never part of a loss).
  */
 import type { GraphCore, TensorRef } from '../core.ts';
 import type { Tensor } from '../types.ts';
@@ -18,6 +23,16 @@ import { logSoftmax } from './reduce.ts';
 import { reshape, transpose } from './shape-ops.ts';
 
 export function linearLogSoftmaxGather(g: GraphCore, x: Tensor, w: Tensor, indices: Tensor): TensorRef {
+  return linearLogSoftmaxGatherWith(g, x, w, indices, false).logprobs;
+}
+
+/** linearLogSoftmaxGather plus the entropy of each position's softmax, [..., 1] like the log-probs. */
+export function linearLogSoftmaxGatherEntropy(g: GraphCore, x: Tensor, w: Tensor, indices: Tensor): { logprobs: TensorRef; entropy: TensorRef } {
+  const { logprobs, entropy } = linearLogSoftmaxGatherWith(g, x, w, indices, true);
+  return { logprobs, entropy: entropy as TensorRef };
+}
+
+function linearLogSoftmaxGatherWith(g: GraphCore, x: Tensor, w: Tensor, indices: Tensor, withEntropy: boolean): { logprobs: TensorRef; entropy: TensorRef | null } {
   const tx = g.own(x, 'linearLogSoftmaxGather x');
   const tw = g.own(w, 'linearLogSoftmaxGather w');
   const idx = g.own(indices, 'linearLogSoftmaxGather indices');
@@ -31,13 +46,22 @@ export function linearLogSoftmaxGather(g: GraphCore, x: Tensor, w: Tensor, indic
     throw new Error(`linearLogSoftmaxGather: indices '${idx.name}' [${idx.shape}] must be [${[...tx.shape.slice(0, -1), 1]}] (one target per position)`);
   }
   const lsm = logSoftmax(g, matmul(g, tx, tw), -1);
-  return g.emit('GatherElements', [lsm, idx], { shape: idx.shape, dtype: tx.dtype }, { axis: { i: r - 1 } }, ({ dy, need, x: fwd, value }) => {
+  const probs = withEntropy ? exp(g, lsm) : null;
+  let entropy: TensorRef | null = null;
+  if (probs) {
+    const positions = idx.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    const dot = matmul(g, reshape(g, probs, [positions, 1, V]), reshape(g, lsm, [positions, V, 1])); // [positions, 1, 1]
+    entropy = neg(g, reshape(g, dot, [...idx.shape]));
+  }
+  const logprobs = g.emit('GatherElements', [lsm, idx], { shape: idx.shape, dtype: tx.dtype }, { axis: { i: r - 1 } }, ({ dy, need, x: fwd, value }) => {
     const x2 = reshape(g, fwd(0), [-1, d]);
     const w2 = fwd(1);
     const negS = reshape(g, neg(g, dy), [-1, 1]); // [positions, 1]
-    const D = reshape(g, scatterElementsAdd(g, exp(g, value(lsm)), fwd(2), full(g, idx.shape, -1, tx.dtype), r - 1), [-1, V]);
+    const softmax = probs ? value(probs) : exp(g, value(lsm));
+    const D = reshape(g, scatterElementsAdd(g, softmax, fwd(2), full(g, idx.shape, -1, tx.dtype), r - 1), [-1, V]);
     const dx = need[0] ? reshape(g, mul(g, matmul(g, D, transpose(g, w2, [1, 0])), negS), [...tx.shape]) : null;
     const dw = need[1] ? matmul(g, transpose(g, mul(g, x2, negS), [1, 0]), D) : null;
     return [dx, dw, null];
   }, [tx, tw, idx]);
+  return { logprobs, entropy };
 }

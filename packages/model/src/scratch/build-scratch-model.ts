@@ -7,9 +7,10 @@
  * written atomically: the files go into a temporary sibling folder that is renamed to `out` when complete.
  */
 import * as fs from 'node:fs';
+import { swapInFolder } from '@ragrpo/contracts';
 import * as path from 'node:path';
-import { parseModelConfig, validateWeights, type ModelConfig } from '../model-config.ts';
-import { encodeSafetensors, type SafetensorsDType } from '../safetensors.ts';
+import { parseModelConfig, validateWeights, type ModelConfig } from '../loading/model-config.ts';
+import { encodeSafetensors, type SafetensorsDType } from '../loading/safetensors.ts';
 import { SCRATCH_ARCHS, scratchConfigJson, type ScratchArch } from './arch-presets.ts';
 import { initWeights } from './init-weights.ts';
 import { buildScratchTokenizer } from './tokenizer-files.ts';
@@ -139,33 +140,19 @@ export async function buildScratchModel(opts: ScratchModelOptions): Promise<Scra
 export function writeFolderAtomically(out: string, files: [string, string | Uint8Array][]): void {
   const parent = path.dirname(out);
   const name = path.basename(out);
-  let existing = false;
   if (fs.existsSync(out)) {
     if (!fs.statSync(out).isDirectory()) throw new Error(`${out}: exists and is not a folder`);
     const foreign = fs.readdirSync(out).filter((f) => !MODEL_FILE.test(f));
     if (foreign.length > 0) {
       throw new Error(`${out}: refusing to replace a folder that holds non-model files (${foreign.slice(0, 5).join(', ')}); choose an empty or new folder`);
     }
-    existing = true;
   }
   fs.mkdirSync(parent, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(parent, `.${name}.tmp-`));
   fs.chmodSync(tmp, 0o755); // mkdtemp makes it 0700; a model folder is an ordinary folder
   try {
     for (const [file, content] of files) fs.writeFileSync(path.join(tmp, file), content);
-    if (existing) {
-      const old = `${tmp}-old`;
-      fs.renameSync(out, old);
-      try {
-        fs.renameSync(tmp, out);
-      } catch (e) {
-        fs.renameSync(old, out);
-        throw e;
-      }
-      fs.rmSync(old, { recursive: true, force: true });
-    } else {
-      fs.renameSync(tmp, out);
-    }
+    swapInFolder(tmp, out);
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;

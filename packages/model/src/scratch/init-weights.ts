@@ -5,7 +5,7 @@
  * weights 1 + N(0, normNoise) and biases N(0, biasStd) so that neither is a no-op in tests.
  */
 import { mulberry32, normalSampler, streamSeed } from '@ragrpo/config';
-import { expectedTensorShapes, type ModelConfig } from '../model-config.ts';
+import { expectedTensorShapes, type ModelConfig } from '../loading/model-config.ts';
 
 export interface WeightInit {
   seed: number;

@@ -3,8 +3,11 @@ import { digestPaths, type PolicyConfig } from '@ragrpo/config';
 import { POLICY_RECORD_VERSION, type PolicyRecord } from '@ragrpo/contracts';
 import { expectedTensorShapes, loadTokenizer, readModelConfig, type ModelConfig } from '@ragrpo/model';
 
+/** Where the folder came from: a folder, a hub id, a scratch build or a GGUF import (both into the stage's model/). */
+export type PolicySource = PolicyRecord['source'];
+
 export interface RecordInput {
-  source: PolicyRecord['source'];
+  source: PolicySource;
   model: string;
   folder: string;
   location: PolicyRecord['location'];

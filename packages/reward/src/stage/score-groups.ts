@@ -12,6 +12,8 @@ export interface CompletionRow {
   variant: string;
   template: string;
   answer: string;
+  /** The <think> text generate split out (the format reward rebuilds the raw completion from it). */
+  reasoning?: string | null;
   completion_ids: ArrayLike<number>;
 }
 
@@ -43,6 +45,7 @@ export function rewardBatch(completions: CompletionRow[], prompts: PromptRow[]):
       context: rows.map((p) => p.context),
       split: completions.map((c) => c.split),
       template: completions.map((c) => c.template),
+      reasoning: completions.map((c) => c.reasoning ?? null),
     },
   };
 }

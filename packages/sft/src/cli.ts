@@ -1,0 +1,4 @@
+import { runStageCommand } from '@ragrpo/config';
+import { sftStage } from './stage.ts';
+
+await runStageCommand('sft', sftStage);

@@ -66,6 +66,11 @@ rank:
   save_steps: 2
   beta: 0.04
 `,
+  evaluate: `evaluate:
+  primary_reward: token_f1
+  max_completion_length: 6
+  bootstrap_resamples: 500
+`,
 };
 const yaml = (over: Partial<typeof base> = {}) => Object.values({ ...base, ...over }).join('');
 
@@ -86,7 +91,7 @@ describe.skipIf(!existsSync(wine))('policy, prompts, generate, reward and grpo-t
   beforeAll(() => {
     mkdirSync(path.dirname(good.pipeline), { recursive: true });
     writeFileSync(good.pipeline, yaml());
-    for (const s of ['ingest', 'embed', 'index', 'rank', 'policy', 'prompts', 'generate', 'reward', 'grpo-train']) {
+    for (const s of ['ingest', 'embed', 'index', 'rank', 'policy', 'prompts', 'generate', 'reward', 'grpo-train', 'evaluate']) {
       const r = stage(s, good.pipeline, good.artifacts);
       if (r.status !== 0) throw new Error(`${s} failed: ${r.stderr}`);
     }
@@ -128,6 +133,10 @@ describe.skipIf(!existsSync(wine))('policy, prompts, generate, reward and grpo-t
     expect(log.numRows).toBe(6 * 4);
     expect(readdirSync(path.join(dir, 'checkpoints')).sort()).toEqual(['checkpoint-2', 'checkpoint-4']);
     expect(existsSync(path.join(good.artifacts, 'learn', '.grpo-train.resume'))).toBe(false);
+    // evaluate takes the trained record as is: the adapter over the start policy's folder
+    const summary = JSON.parse(readFileSync(path.join(out('evaluate'), 'summary.json'), 'utf8'));
+    expect(summary.primary_reward).toBe('token_f1');
+    expect(summary.rewards.token_f1.difference).toMatchObject({ mean: expect.any(Number), ci_low: expect.any(Number), ci_high: expect.any(Number) });
   });
 
   it('killed with SIGKILL between checkpoints, a second run resumes and ends with byte-identical adapter files', async () => {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
-import { canonicalJson, type GrpoConfig, type StageContext } from '@ragrpo/config';
+import { canonicalJson, digestPaths, type GrpoConfig, type StageContext } from '@ragrpo/config';
 import {
-  CompletionsLog, GrpoMetrics, POLICY_RECORD_VERSION, policyAdapterFolder, policyFolder, readPolicyRecord, tableRows, type PolicyRecord,
+  CompletionsLog, GrpoMetrics, policyAdapterFolder, policyFolder, readPolicyRecord, tableRows, type PolicyRecord,
 } from '@ragrpo/contracts';
 import { createLora, exportModel, loadLora, loadModel, mergeLora, Policy, saveLora } from '@ragrpo/model';
 import { createProgress } from '@ragrpo/progress';
@@ -89,25 +89,26 @@ export async function grpoStage(ctx: StageContext<GrpoConfig>): Promise<string> 
     progress.done();
 
     // The trained policy: an adapter over the (warm-up) base, or full weights; its record for evaluate.
-    let location: PolicyRecord['location'];
-    let adapter: PolicyRecord['adapter'];
-    if (record.trainable === 'lora' && !g.save_merged_model) {
+    // As the sft stage writes it: `digest` is the base folder's, the adapter carries its own.
+    let trained: PolicyRecord;
+    const adapterOf = (): NonNullable<PolicyRecord['adapter']> => {
       saveLora(ctx.outputPath('adapter'), policy.lora!, { baseModel: record.model });
-      adapter = { base: 'artifact', path: 'adapter' };
+      return { base: 'artifact', path: 'adapter', digest: digestPaths(['.'], ctx.outputPath('adapter')) };
+    };
+    if (record.trainable === 'lora' && !g.save_merged_model) {
+      const adapter = adapterOf();
       if (warmup) {
         exportModel(ctx.outputPath('model'), new Policy({ config: model.config, weights }), baseFolder);
-        location = { base: 'artifact', path: 'model' };
+        trained = { ...record, location: { base: 'artifact', path: 'model' }, digest: digestPaths(['.'], ctx.outputPath('model')), adapter };
       } else {
-        location = locationOf(baseFolder, ctx.root);
+        trained = { ...record, location: locationOf(baseFolder, ctx.root), adapter };
       }
     } else {
-      if (record.trainable === 'lora') saveLora(ctx.outputPath('adapter'), policy.lora!, { baseModel: record.model });
+      if (record.trainable === 'lora') adapterOf();
       exportModel(ctx.outputPath('model'), policy, baseFolder);
-      location = { base: 'artifact', path: 'model' };
+      const { adapter: _none, ...rest } = record;
+      trained = { ...rest, location: { base: 'artifact', path: 'model' }, digest: digestPaths(['.'], ctx.outputPath('model')) };
     }
-    const trained: PolicyRecord = { ...record, version: POLICY_RECORD_VERSION, location, adapter, digest: '' };
-    const digestOf = adapter ? path.join(ctx.outDir, adapter.path) : path.join(ctx.outDir, location.path);
-    trained.digest = sha256(readdirSync(digestOf).sort().map((f) => `${f}:${sha256(readFileSync(path.join(digestOf, f)))}`).join('\n'));
     await ctx.writeOutput('policy', JSON.stringify(trained, null, 2) + '\n');
 
     // The run's checkpoints move into the output (as TRL's output_dir holds them); the resume folder goes.

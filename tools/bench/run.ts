@@ -7,6 +7,7 @@ const suites: Record<string, () => Promise<Metrics>> = {
   engine: async () => (await import('./engine.ts')).engineSuite(),
   generate: async () => (await import('./generate.ts')).generateSuite(),
   grpo: async () => (await import('./grpo.ts')).grpoSuite(),
+  trl: async () => (await import('./trl.ts')).trlSuite(),
 };
 
 const program = new Command('bench')

@@ -1,6 +1,7 @@
 import type { IndexConfig } from '@ragrpo/config';
 import { EmbeddedStore } from './embedded-store.ts';
 import { QdrantStore } from './qdrant-store.ts';
+import type { QdrantCollectionSettings } from './qdrant-collection.ts';
 import type { VectorStore } from './vector-store.ts';
 
 export type StoreChoice =
@@ -25,8 +26,20 @@ export async function openStore(
   onRetry?: (what: string, attempt: number, delayMs: number, err: unknown) => void,
 ): Promise<VectorStore> {
   if (choice.kind === 'embedded') return new EmbeddedStore(embeddedDir);
+  const q = config.qdrant;
   return QdrantStore.connect({
     url: choice.url, collection: choice.collection, apiKey: choice.apiKey,
-    timeoutMs: config.qdrant.timeout_ms, batchSize: config.qdrant.batch_size, retries: config.qdrant.retries, onRetry,
+    timeoutMs: q.timeout_ms, batchSize: q.batch_size, retries: q.retries, onRetry,
+    collectionSettings: qdrantCollectionSettings(config),
   });
+}
+
+/** index.qdrant's distributed-mode options, the ones that are set (unset: Qdrant's defaults). */
+export function qdrantCollectionSettings(config: IndexConfig): QdrantCollectionSettings {
+  const q = config.qdrant;
+  const all: QdrantCollectionSettings = {
+    shard_number: q.shard_number, replication_factor: q.replication_factor, write_consistency_factor: q.write_consistency_factor,
+    on_disk: q.on_disk, on_disk_payload: q.on_disk_payload, shard_key: q.shard_key,
+  };
+  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined)) as QdrantCollectionSettings;
 }

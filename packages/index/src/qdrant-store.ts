@@ -1,11 +1,11 @@
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { pointIdFor } from './point-id.ts';
+import { collectionDifferences, createCollectionBody, DENSE_VECTOR, shardKeysOf, SPARSE_VECTOR, type QdrantCollectionSettings } from './qdrant-collection.ts';
 import { describeError, withRetry } from './retry.ts';
 import type { SparseVector } from './sparse-index.ts';
 import type { HybridOptions, SearchHit, StoreLayout, StorePoint, VectorStore } from './vector-store.ts';
 
-export const DENSE_VECTOR = 'dense';
-export const SPARSE_VECTOR = 'bm25';
+export { DENSE_VECTOR, SPARSE_VECTOR, type QdrantCollectionSettings };
 
 export interface QdrantStoreOptions {
   url: string;
@@ -19,6 +19,8 @@ export interface QdrantStoreOptions {
   /** Queries per query-batch request. */
   queryBatchSize?: number;
   onRetry?(what: string, attempt: number, delayMs: number, err: unknown): void;
+  /** Distributed mode (index.qdrant.shard_number, …, shard_key); unset fields are Qdrant's defaults. */
+  collectionSettings?: QdrantCollectionSettings;
 }
 
 type QueryRequest = Schemas['QueryRequest'];
@@ -29,6 +31,14 @@ type PointStruct = Schemas['PointStruct'];
  * `bm25` (modifier none: the query side already carries IDF, so Qdrant's score is the BM25 dot
  * product). Point ids are UUIDs derived from chunk ids; the payload carries the chunk fields and
  * its row so ties can be broken the same way as in the embedded store.
+ *
+ * Distributed mode: `collectionSettings` go into the create-collection request (shard_number, replication_factor,
+ * write_consistency_factor, on_disk_payload, on_disk on the vectors). An existing collection is compared with them
+ * first (GET /collections/{name}) and any difference is one error naming each setting: it is neither reused nor
+ * replaced. Without a shard key the collection is this run's own and is recreated on reset (as on one node). With
+ * a shard key the collection is shared (`sharding_method: custom`, one shard key per tenant): reset keeps it (its
+ * vectors must fit this run's), creates the shard key when missing or else deletes that key's points, and every
+ * upsert, query and count carries the shard key.
  */
 export class QdrantStore implements VectorStore {
   readonly kind = 'qdrant' as const;
@@ -38,8 +48,14 @@ export class QdrantStore implements VectorStore {
   private layout: StoreLayout | null = null;
   private nextRow = 0;
 
+  private readonly settings: QdrantCollectionSettings;
+  /** The shard key selector every point request carries (custom sharding), else nothing. */
+  private readonly shardKey: { shard_key?: string | number };
+
   private constructor(private readonly opts: QdrantStoreOptions) {
-    this.location = `${opts.url} collection ${opts.collection}`;
+    this.settings = opts.collectionSettings ?? {};
+    this.shardKey = this.settings.shard_key !== undefined ? { shard_key: this.settings.shard_key } : {};
+    this.location = `${opts.url} collection ${opts.collection}${this.settings.shard_key !== undefined ? ` shard key ${JSON.stringify(this.settings.shard_key)}` : ''}`;
     this.client = new QdrantClient({
       url: opts.url, apiKey: opts.apiKey, timeout: opts.timeoutMs,
       // We ask for the version ourselves (connect) so an unreachable server gives one clear error,
@@ -62,14 +78,46 @@ export class QdrantStore implements VectorStore {
 
   async reset(layout: StoreLayout): Promise<void> {
     const { collection } = this.opts;
+    const key = this.settings.shard_key;
+    const shared = key !== undefined;
     const exists = await this.call('check the collection', () => this.client.collectionExists(collection));
-    if (exists.exists) await this.call('delete the old collection', () => this.client.deleteCollection(collection));
-    await this.call('create the collection', () => this.client.createCollection(collection, {
-      vectors: layout.denseDim !== null ? { [DENSE_VECTOR]: { size: layout.denseDim, distance: 'Cosine' } } : {},
-      sparse_vectors: layout.sparse ? { [SPARSE_VECTOR]: { modifier: 'none' } } : undefined,
-    }));
+    let created = false;
+    if (exists.exists) {
+      await this.checkExisting(layout, shared);
+      if (!shared) await this.call('delete the old collection', () => this.client.deleteCollection(collection));
+    }
+    if (!exists.exists || !shared) {
+      const body = createCollectionBody(layout, this.settings);
+      created = await this.call('create the collection', () => this.client.createCollection(collection, body)).then(() => true, async (err: unknown) => {
+        // another run sharing the collection may have created it between our check and our create
+        if (!shared || !(await this.client.collectionExists(collection).then((r) => r.exists, () => false))) throw err;
+        await this.checkExisting(layout, shared);
+        return false;
+      });
+    }
+    if (key !== undefined) {
+      const keys = created ? [] : shardKeysOf(await this.call('read the shard keys', () => this.client.collectionClusterInfo(collection)));
+      if (keys.includes(key)) {
+        // this run's points replace the ones an earlier run left under its shard key; other keys are untouched
+        await this.call(`delete the points of shard key ${JSON.stringify(key)}`, () => this.client.delete(collection, { wait: true, filter: {}, shard_key: key }));
+      } else {
+        await this.call(`create shard key ${JSON.stringify(key)}`, () => this.client.createShardKey(collection, { shard_key: key }));
+      }
+    }
     this.layout = { ...layout };
     this.nextRow = 0;
+  }
+
+  /** Throws one error naming every setting in which the existing collection differs from what this store would create. */
+  private async checkExisting(layout: StoreLayout, shared: boolean): Promise<void> {
+    const { collection } = this.opts;
+    const info = await this.call('read the collection', () => this.client.getCollection(collection));
+    const diffs = collectionDifferences(info.config?.params, layout, this.settings, shared);
+    if (diffs.length === 0) return;
+    const fix = shared
+      ? 'set index.qdrant to match it, or use another index.qdrant.collection (it is shared through shard keys: the store never deletes it)'
+      : `set index.qdrant to match it, or delete the collection (DELETE /collections/${collection}) to have it created with these settings`;
+    throw new Error(`Qdrant at ${this.opts.url}: collection ${collection} exists with other settings than this run asks for: ${diffs.join('; ')}. It is neither reused nor replaced: ${fix}`);
   }
 
   async upsert(points: readonly StorePoint[]): Promise<void> {
@@ -90,19 +138,19 @@ export class QdrantStore implements VectorStore {
         return { id: pointIdFor(p.payload.chunk_id), vector, payload: { ...p.payload, row: this.nextRow + at + i } };
       });
       await this.call(`upsert points ${at}..${at + batch.length - 1}`, () =>
-        this.client.upsert(this.opts.collection, { wait: true, points: batch }));
+        this.client.upsert(this.opts.collection, { wait: true, points: batch, ...this.shardKey }));
     }
     this.nextRow += points.length;
   }
 
   async searchDense(queries: readonly Float32Array[], k: number): Promise<SearchHit[][]> {
     this.requireVectors('dense');
-    return this.queryAll(queries.map((q) => ({ query: Array.from(q), using: DENSE_VECTOR, limit: k, with_payload: PAYLOAD_FIELDS })));
+    return this.queryAll(queries.map((q) => ({ query: Array.from(q), using: DENSE_VECTOR, limit: k, with_payload: PAYLOAD_FIELDS, ...this.shardKey })));
   }
 
   async searchSparse(queries: readonly SparseVector[], k: number): Promise<SearchHit[][]> {
     this.requireVectors('sparse');
-    return this.queryAll(queries.map((q) => ({ query: sparseJson(q), using: SPARSE_VECTOR, limit: k, with_payload: PAYLOAD_FIELDS })));
+    return this.queryAll(queries.map((q) => ({ query: sparseJson(q), using: SPARSE_VECTOR, limit: k, with_payload: PAYLOAD_FIELDS, ...this.shardKey })));
   }
 
   async searchHybrid(dense: readonly Float32Array[], sparse: readonly SparseVector[], k: number, opts: HybridOptions): Promise<SearchHit[][]> {
@@ -124,11 +172,12 @@ export class QdrantStore implements VectorStore {
       query: { rrf: { k: opts.rrfK + 1 } },
       limit: k,
       with_payload: PAYLOAD_FIELDS,
+      ...this.shardKey,
     })));
   }
 
   async count(): Promise<number> {
-    const r = await this.call('count points', () => this.client.count(this.opts.collection, { exact: true }));
+    const r = await this.call('count points', () => this.client.count(this.opts.collection, { exact: true, ...this.shardKey }));
     return r.count;
   }
 
@@ -136,9 +185,14 @@ export class QdrantStore implements VectorStore {
     // Nothing to release: the REST client keeps no session, and idle keep-alive sockets close themselves.
   }
 
-  /** Deletes the collection (tests and clean-up; a normal run recreates it on reset). */
+  /**
+   * Deletes the collection (tests and clean-up; a normal run recreates it on reset); with a shard key, only this
+   * run's shard key and its points (the collection is shared).
+   */
   async drop(): Promise<void> {
-    await this.call('delete the collection', () => this.client.deleteCollection(this.opts.collection));
+    const key = this.settings.shard_key;
+    if (key !== undefined) await this.call(`delete shard key ${JSON.stringify(key)}`, () => this.client.deleteShardKey(this.opts.collection, { shard_key: key }));
+    else await this.call('delete the collection', () => this.client.deleteCollection(this.opts.collection));
     this.layout = null;
   }
 

@@ -262,6 +262,7 @@ export async function engineSuite(): Promise<Metrics> {
     target(name, sp, 'x', `>= ${TARGETS.batchedDecodeSpeedup}x (temperature 1, ${model})`, sp >= TARGETS.batchedDecodeSpeedup);
   }
 
+  Object.assign(m, await (await import('./engine-smollm2.ts')).smollm2Bench()); // SmolLM2-135M: prefill/decode tok/s, a LoRA GRPO step, transformers as the peer
   put('host.load_avg_1m.end', os.loadavg()[0], 'procs');
   put('suite.wall.s', (performance.now() - started) / 1000, 's');
   return m;

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { importGguf } from '@ragrpo/gguf';
 import { generateCompletion } from './generate.ts';
+import { registerServe } from './serve/command.ts';
 import { addRewardServerCommand } from './reward-server.ts';
 
 function positiveInt(name: string) {
@@ -87,6 +88,7 @@ export function buildProgram(io: Io = defaultIo): Command {
         io.err(`[${r.tokens} tokens, ${r.finishReason}; prompt ${r.promptTokens} tokens; ${r.seconds.toFixed(1)} s]\n`);
       }
     });
+  registerServe(program, io);
   addRewardServerCommand(program, io);
   return program;
 }

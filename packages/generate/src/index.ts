@@ -5,4 +5,7 @@ export { sampleCompletions, type SamplingSettings, type SampledCompletion } from
 export { loadPolicy, type LoadedPolicy } from './sampling/load-policy.ts';
 export { planGroup, type GroupVariant } from './groups/plan-group.ts';
 export { generateGroups, type PromptRow, type GenerateStats } from './groups/generate-groups.ts';
+export { createChatEndpoint, type ChatEndpoint, type EndpointSettings, type EndpointMessage, type EndpointRequest, type EndpointReply } from './endpoint/chat-endpoint.ts';
+export { promptMessages } from './endpoint/prompt-messages.ts';
+export { endpointGroups, type EndpointStats } from './endpoint/endpoint-groups.ts';
 export { generateStage } from './stage.ts';

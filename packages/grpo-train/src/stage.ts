@@ -7,7 +7,7 @@ import {
 } from '@ragrpo/contracts';
 import { createLora, exportModel, loadLora, loadModel, mergeLora, Policy, saveLora } from '@ragrpo/model';
 import { createProgress } from '@ragrpo/progress';
-import { localJudge, rewardFunctions, type RewardDeps, type RewardSpec } from '@ragrpo/reward';
+import { judgeGenerator, rewardFunctions, type RewardDeps, type RewardSpec } from '@ragrpo/reward';
 import { rowsTable } from './tables.ts';
 import { batchPlan } from './training/batch-plan.ts';
 import { trainGrpo } from './training/grpo-loop.ts';
@@ -49,10 +49,10 @@ export async function grpoStage(ctx: StageContext<GrpoConfig>): Promise<string> 
   const specText = readFileSync(specFile, 'utf8');
   const spec = JSON.parse(specText) as RewardSpec;
   const deps: RewardDeps = { root: ctx.root };
-  let judge: Awaited<ReturnType<typeof localJudge>> | null = null;
+  let judge: Awaited<ReturnType<typeof judgeGenerator>> | null = null;
   if (spec.reward_funcs.includes('judge')) {
-    const folder = typeof spec.options.judge?.model === 'string' ? ctx.resolve(spec.options.judge.model) : baseFolder;
-    judge = await localJudge(folder, { maxNewTokens: Number(spec.options.judge?.max_new_tokens ?? 16) });
+    // An OpenAI-compatible endpoint, the judge's own model folder, or the start policy (seed 000 asks the base model).
+    judge = await judgeGenerator(spec.options.judge, async () => (typeof spec.options.judge?.model === 'string' ? ctx.resolve(spec.options.judge.model) : baseFolder));
     deps.generateText = judge.generateText;
   }
   try {

@@ -15,7 +15,28 @@ export const SamplingSettings = {
   stop: z.array(z.string().min(1)).default([]),
 };
 
+/**
+ * An OpenAI-compatible chat endpoint (`ragrpo serve`, vLLM, DeepSeek's or OpenAI's API) used instead of a local
+ * model: by generate (text only, no log-probs: evaluation only) and by the judge reward (reward.options.judge.endpoint).
+ */
+export const EndpointSettings = z.strictObject({
+  /** The API root the client appends /chat/completions to, e.g. http://127.0.0.1:8000/v1 or https://api.deepseek.com. */
+  base_url: z.string().regex(/^https?:\/\/[^\s/]+/, { message: 'must be an http(s) URL such as http://127.0.0.1:8000/v1' }),
+  /** The model id the endpoint serves (GET /v1/models lists them). */
+  model: z.string().min(1),
+  /** The environment variable holding the API key (its value never goes in the pipeline file); unset: no key. */
+  api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable name such as DEEPSEEK_API_KEY' }).optional(),
+  /** Seconds per request attempt. */
+  timeout_s: z.number().positive().default(600),
+  /** Retries of a 408/409/429/5xx or a connection failure, with exponential back-off (the openai client's). */
+  max_retries: z.number().int().min(0).max(10).default(3),
+  /** Requests in flight at once. */
+  concurrency: z.number().int().positive().max(64).default(4),
+});
+
 export const GenerateSection = z.strictObject({
+  /** Sample from this endpoint instead of the policy (text only, no log-probs: for evaluation, never for training). */
+  endpoint: EndpointSettings.optional(),
   /** Plain samples per question at `temperature` (TRL's group size). */
   num_generations: z.number().int().min(2, { message: 'must be at least 2: a group of one has no relative advantage' }).default(8),
   ...SamplingSettings,

@@ -1,4 +1,4 @@
-import { sampleCompletions } from '@ragrpo/generate';
+import { createChatEndpoint, sampleCompletions, type EndpointSettings } from '@ragrpo/generate';
 import { loadModel, Policy, type Tokenizer } from '@ragrpo/model';
 
 /**
@@ -29,4 +29,30 @@ export async function localJudge(folder: string, o: { maxNewTokens: number; batc
     },
     release: () => policy.release(),
   };
+}
+
+/**
+ * The judge on an OpenAI-compatible endpoint (`ragrpo serve`, vLLM, DeepSeek's API) instead of a local model:
+ * each prompt is one user message, answered greedily (temperature 0) in at most `maxNewTokens` tokens, up to
+ * the endpoint's `concurrency` at a time. The reply's answer is what the score is read from (a <think> block or
+ * DeepSeek's reasoning_content is left out). Errors are one line naming `label` (unreachable, 4xx/5xx after
+ * the client's retries with back-off, a reply without choices).
+ */
+export function endpointJudge(settings: EndpointSettings, o: { maxNewTokens: number; label?: string }) {
+  const endpoint = createChatEndpoint(settings, o.label ?? 'reward.options.judge.endpoint');
+  return {
+    endpoint,
+    generateText: async (prompts: string[]): Promise<string[]> => endpoint.map(prompts, async (p) => {
+      const r = await endpoint.chat([{ role: 'user', content: p }], { temperature: 0, max_tokens: o.maxNewTokens, seed: 0 });
+      return r.answer;
+    }),
+    release: async () => undefined,
+  };
+}
+
+/** The judge's text generator from its options: `endpoint` when given, else the local model folder. */
+export async function judgeGenerator(options: Record<string, unknown> | undefined, folder: () => Promise<string>, label = 'reward.options.judge') {
+  const maxNewTokens = Number(options?.max_new_tokens ?? 16);
+  if (options?.endpoint) return endpointJudge(options.endpoint as EndpointSettings, { maxNewTokens, label: `${label}.endpoint` });
+  return localJudge(await folder(), { maxNewTokens });
 }

@@ -7,7 +7,7 @@ import { loadUserReward } from '../registry/user-reward.ts';
 import type { RewardDeps } from '../types.ts';
 
 /** Options the stage itself uses (which model runs the judge), not the reward function. */
-const STAGE_OPTIONS: Record<string, string[]> = { judge: ['model', 'max_new_tokens'] };
+const STAGE_OPTIONS: Record<string, string[]> = { judge: ['model', 'max_new_tokens', 'endpoint'] };
 
 /** A reward's options as the library takes them: the stage's own keys removed. */
 export function libraryOptions(name: string, options: Record<string, unknown> = {}): Record<string, unknown> {

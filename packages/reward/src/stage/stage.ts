@@ -2,7 +2,7 @@ import type { RewardConfig, StageContext } from '@ragrpo/config';
 import { policyFolder, readPolicyRecord, tableRows } from '@ragrpo/contracts';
 import { createProgress } from '@ragrpo/progress';
 import type { JudgeStats, RewardDeps } from '../types.ts';
-import { localJudge } from './judge-model.ts';
+import { judgeGenerator } from './judge-model.ts';
 import { rewardFunctions, rewardSpec } from './reward-setup.ts';
 import { scoreGroups, type CompletionRow, type PromptRow } from './score-groups.ts';
 
@@ -22,19 +22,20 @@ export async function rewardStage(ctx: StageContext<RewardConfig>): Promise<stri
   const spec = rewardSpec(s, ctx.resolve);
   let judgeStats: JudgeStats | null = null;
   const deps: RewardDeps = { root: ctx.root, onJudgeStats: (st) => { judgeStats = st; } };
-  let judge: Awaited<ReturnType<typeof localJudge>> | null = null;
+  let judge: Awaited<ReturnType<typeof judgeGenerator>> | null = null;
   if (spec.reward_funcs.includes('judge')) {
-    const folder = await judgeFolder(ctx);
-    const maxNew = Number(s.options.judge?.max_new_tokens ?? 16);
     try {
-      judge = await localJudge(folder, { maxNewTokens: maxNew });
+      judge = await judgeGenerator(s.options.judge, () => judgeFolder(ctx));
     } catch (err) {
-      throw new Error(`reward.options.judge.model: ${(err as Error).message}`);
+      const m = (err as Error).message;
+      throw new Error(m.startsWith('reward.options.judge') ? m : `reward.options.judge.model: ${m}`);
     }
     deps.generateText = judge.generateText;
   }
   try {
-    const functions = await rewardFunctions(spec, deps);
+    // judge.endpoint, like judge.model, is the stage's setting, not the reward function's option.
+    const { endpoint: _endpoint, ...judgeOptions } = spec.options.judge ?? {};
+    const functions = await rewardFunctions(spec.options.judge ? { ...spec, options: { ...spec.options, judge: judgeOptions } } : spec, deps);
     const completions = tableRows<CompletionRow>(await ctx.readInput('completions'));
     const prompts = tableRows<PromptRow>(await ctx.readInput('prompts'));
     const questions = new Set(completions.map((c) => c.question_id)).size;

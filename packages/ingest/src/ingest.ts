@@ -101,7 +101,7 @@ export async function runIngest(cfg: IngestConfig, ctx: IngestContext): Promise<
     const rows = await readQuestions({
       file: ctx.resolve(q.path), source: q.path, format: q.format, sheet: q.sheet, idField: q.id_field,
       questionField: q.question_field, referenceField: q.reference_field, goldField: q.gold_field,
-      testFraction: q.test_fraction, seed: ctx.seed, limit: q.limit,
+      groupField: q.group_field, testFraction: q.test_fraction, seed: ctx.seed, limit: q.limit,
     });
     const unknown = rows.reduce((n, r) => n + r.gold_chunk_ids.filter((g) => !ids.has(g)).length, 0);
     if (unknown) warn(`${q.path}: ${unknown} gold chunk id${unknown === 1 ? '' : 's'} name no chunk of this ingest (were they made from other documents or settings?)`);

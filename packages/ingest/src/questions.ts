@@ -11,6 +11,11 @@ export interface QuestionOptions {
   questionField?: string;
   referenceField?: string;
   goldField?: string;
+  /**
+   * The field the split hashes instead of the question id, so questions that share its value (e.g.
+   * several questions about one wine) land on the same side.
+   */
+  groupField?: string;
   testFraction: number;
   seed: number;
   limit?: number;
@@ -19,6 +24,8 @@ export interface QuestionOptions {
 /**
  * The split of one question: test when a seeded hash of its id falls below the fraction. Hashing
  * the id (not the row order) keeps a question on the same side when rows are added or reordered.
+ * With a group field the key hashed is the group's value instead (`assignSplit(group, ...)`), so a
+ * group never straddles the split.
  */
 export function assignSplit(questionId: string, seed: number, testFraction: number): 'train' | 'test' {
   return unitHash(seed, questionId) < testFraction ? 'test' : 'train';
@@ -49,6 +56,7 @@ export async function readQuestions(opts: QuestionOptions): Promise<QuestionRow[
   const idCol = opts.idField ? findColumn(set, opts.idField, 'id field') : undefined;
   const refCol = opts.referenceField ? findColumn(set, opts.referenceField, 'reference field') : undefined;
   const goldCol = opts.goldField ? findColumn(set, opts.goldField, 'gold field') : undefined;
+  const groupCol = opts.groupField ? findColumn(set, opts.groupField, 'group field') : undefined;
   const records = set.records.slice(0, opts.limit ?? Infinity);
   const seen = new Map<string, string>();
   const textSeen = new Map<string, number>();
@@ -69,11 +77,16 @@ export async function readQuestions(opts: QuestionOptions): Promise<QuestionRow[
     if (prev) throw new Error(`${r.at}: question id '${id}' already used at ${prev}; ids must be unique`);
     seen.set(id, r.at);
     const reference = refCol ? textOf(r.values[refCol]) || null : null;
+    let splitKey = id;
+    if (groupCol) {
+      splitKey = textOf(r.values[groupCol]);
+      if (!splitKey) throw new Error(`${r.at}: the group ('${groupCol}') is empty; every question needs one to be split by it`);
+    }
     return {
       question_id: id,
       question,
       reference,
-      split: assignSplit(id, opts.seed, opts.testFraction),
+      split: assignSplit(splitKey, opts.seed, opts.testFraction),
       gold_chunk_ids: goldCol ? parseIdList(r.values[goldCol], r.at) : [],
       source: opts.source,
     };

@@ -60,6 +60,39 @@ describe('questions', () => {
     expect(assignSplit('question-7', 42, 0.2)).toBe(a[7]);
   });
 
+  it('splits by group_field: every question of a group on the side its value hashes to', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'q.jsonl');
+    const wines = Array.from({ length: 60 }, (_, i) => String(i));
+    const lines = wines.flatMap((w) => ['variety', 'country', 'points'].map((k) => JSON.stringify({ id: `${k}-${w}`, question: `${k} of wine ${w}?`, wine: Number(w) })));
+    await writeFile(file, lines.join('\n') + '\n');
+    const qs = await readQuestions({ file, source: 'q.jsonl', idField: 'id', groupField: 'wine', testFraction: 0.3, seed: 5 });
+    const byWine = new Map<string, Set<string>>();
+    for (const q of qs) {
+      const w = q.question_id.split('-')[1];
+      byWine.set(w, (byWine.get(w) ?? new Set()).add(q.split));
+    }
+    // One side per wine, the side of the wine's value (a number in the file, hashed as its text).
+    expect([...byWine.values()].every((s) => s.size === 1)).toBe(true);
+    expect(wines.map((w) => [...byWine.get(w)!][0])).toEqual(wines.map((w) => assignSplit(w, 5, 0.3)));
+    const sides = new Set(qs.map((q) => q.split));
+    expect(sides).toEqual(new Set(['train', 'test']));
+    // Without the group field the same file splits questions of one wine apart.
+    const byId = await readQuestions({ file, source: 'q.jsonl', idField: 'id', testFraction: 0.3, seed: 5 });
+    expect(byId.map((q) => q.split)).toEqual(byId.map((q) => assignSplit(q.question_id, 5, 0.3)));
+    expect(byId.map((q) => q.split)).not.toEqual(qs.map((q) => q.split));
+  });
+
+  it('names the row whose group is empty and the file whose group column is missing', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'q.jsonl');
+    await writeFile(file, '{"id":"a","question":"A?","wine":"1"}\n{"id":"b","question":"B?","wine":""}\n');
+    await expect(readQuestions({ file, source: 'q.jsonl', idField: 'id', groupField: 'wine', testFraction: 0.5, seed: 0 }))
+      .rejects.toThrow(/:2: the group \('wine'\) is empty/);
+    await expect(readQuestions({ file, source: 'q.jsonl', idField: 'id', groupField: 'bottle', testFraction: 0.5, seed: 0 }))
+      .rejects.toThrow(/no column 'bottle' \(the group field\)/);
+  });
+
   it('parses gold id lists written in cells', () => {
     expect(parseIdList('a, b;c|d', 'x')).toEqual(['a', 'b', 'c', 'd']);
     expect(parseIdList('["a","b"]', 'x')).toEqual(['a', 'b']);

@@ -57,7 +57,12 @@ const QuestionSource = z.strictObject({
   question_field: z.string().default('question'),
   reference_field: z.string().optional(),
   gold_field: z.string().optional(),
-  /** Fraction held out for evaluation; the split is a seeded hash of the question id. */
+  /**
+   * The field whose value the split hashes instead of the question id (e.g. `wine`: every question
+   * about one wine lands on the same side, so no test wine is seen in training).
+   */
+  group_field: z.string().optional(),
+  /** Fraction held out for evaluation; the split is a seeded hash of the question id (or of group_field). */
   test_fraction: z.number().min(0).max(1).default(0.2),
   limit: z.number().int().positive().optional(),
 });

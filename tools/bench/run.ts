@@ -7,6 +7,7 @@ const suites: Record<string, () => Promise<Metrics>> = {
   engine: async () => (await import('./engine.ts')).engineSuite(),
   generate: async () => (await import('./generate.ts')).generateSuite(),
   grpo: async () => (await import('./grpo.ts')).grpoSuite(),
+  learning: async () => (await import('./learning.ts')).learningSuite(),
   trl: async () => (await import('./trl.ts')).trlSuite(),
 };
 

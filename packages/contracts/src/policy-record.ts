@@ -36,6 +36,12 @@ export interface PolicyRecord {
 
 export const POLICY_RECORD_VERSION = 1;
 
+/** Where a record stores a folder: relative to the workspace when it is inside it (clones and restored caches move), else absolute. */
+export function workspaceLocation(folder: string, root: string): PolicyRecord['location'] {
+  const rel = path.relative(root, folder);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? { base: 'workspace', path: rel } : { base: 'absolute', path: folder };
+}
+
 /** The model folder a record points at, for a record read from `recordFile` in a workspace at `root`. */
 export function policyFolder(record: PolicyRecord, recordFile: string, root: string): string {
   const { base, path: p } = record.location;

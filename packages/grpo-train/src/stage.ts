@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'no
 import path from 'node:path';
 import { canonicalJson, digestPaths, type GrpoConfig, type StageContext } from '@ragrpo/config';
 import {
-  CompletionsLog, GrpoMetrics, policyAdapterFolder, policyFolder, readPolicyRecord, tableRows, type PolicyRecord,
+  CompletionsLog, GrpoMetrics, policyAdapterFolder, policyFolder, readPolicyRecord, tableRows, workspaceLocation, type PolicyRecord,
 } from '@ragrpo/contracts';
 import { createLora, exportModel, loadLora, loadModel, mergeLora, Policy, saveLora } from '@ragrpo/model';
 import { createProgress } from '@ragrpo/progress';
@@ -15,12 +15,6 @@ import type { TrainPrompt } from './training/rollouts.ts';
 import { RunState } from './training/run-state.ts';
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
-
-/** A folder a record points at, as seen from a record written elsewhere (inside the workspace: relative to it). */
-function locationOf(folder: string, root: string): PolicyRecord['location'] {
-  const rel = path.relative(root, folder);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? { base: 'workspace', path: rel } : { base: 'absolute', path: folder };
-}
 
 /**
  * The grpo-train stage: the warm-up (or start) policy, the train split's prompts and the reward
@@ -69,7 +63,7 @@ export async function grpoStage(ctx: StageContext<GrpoConfig>): Promise<string> 
     const runState = new RunState(path.join(path.dirname(ctx.outDir), '.grpo-train.resume'), {
       grpo: JSON.parse(canonicalJson(g)), seed, policy: record.digest, warmup_adapter: warmup ? sha256(readFileSync(path.join(warmup, 'adapter_model.safetensors'))) : null,
       trainable: record.trainable, lora: record.lora, reward_spec: sha256(specText), prompts: sha256(canonicalJson(prompts.map((p) => [p.question_id, p.prompt_ids]))),
-    }, g.save_total_limit ?? 2);
+    });
 
     const totalSteps = batchPlan(g, prompts.length).totalSteps;
     let progress = createProgress({ stage: 'grpo-train', task: 'steps', total: totalSteps, unit: 'steps', minIntervalMs: 0 });
@@ -101,7 +95,7 @@ export async function grpoStage(ctx: StageContext<GrpoConfig>): Promise<string> 
         exportModel(ctx.outputPath('model'), new Policy({ config: model.config, weights }), baseFolder);
         trained = { ...record, location: { base: 'artifact', path: 'model' }, digest: digestPaths(['.'], ctx.outputPath('model')), adapter };
       } else {
-        trained = { ...record, location: locationOf(baseFolder, ctx.root), adapter };
+        trained = { ...record, location: workspaceLocation(baseFolder, ctx.root), adapter };
       }
     } else {
       if (record.trainable === 'lora') adapterOf();

@@ -33,7 +33,7 @@ function run(name: string, settings: object, extra: Partial<GrpoRun> = {}): Grpo
   const g = GrpoSection.parse({ num_generations: 4, per_device_train_batch_size: 8, max_completion_length: 8, learning_rate: 0.01, lr_scheduler_type: 'constant', max_steps: 6, save_steps: 2, ...settings });
   return {
     settings: g, seed: 7, policy: new Policy({ config: model.config, weights: model.weights }, { trainable: 'full' }), tokenizer: model.tokenizer!,
-    prompts, spec, rewards: [lowIds], specDigest: 'test', runState: new RunState(path.join(dir, name), { settings: g }, 2), ...extra,
+    prompts, spec, rewards: [lowIds], specDigest: 'test', runState: new RunState(path.join(dir, name), { settings: g }), ...extra,
   };
 }
 

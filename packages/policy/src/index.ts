@@ -15,6 +15,6 @@ export { resolveModelFolder, type ResolveModelFolderOptions, type ResolvedModelF
 export { checkFile, sha256File, gitBlobSha1File, type ExpectedFile } from './hub/file-checks.ts';
 
 // the stage
-export { buildPolicyRecord, folderLocation, type RecordInput } from './record/build-record.ts';
+export { buildPolicyRecord, type RecordInput } from './record/build-record.ts';
 export { buildScratchPolicy, trainingTexts } from './scratch-policy.ts';
 export { policyStage } from './stage.ts';

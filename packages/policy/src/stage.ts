@@ -1,9 +1,10 @@
 import type { PolicyConfig, StageContext } from '@ragrpo/config';
 import { streamSeed } from '@ragrpo/config';
+import { workspaceLocation } from '@ragrpo/contracts';
 import { createProgress } from '@ragrpo/progress';
 import { importGgufPolicy } from './gguf-policy.ts';
 import { resolveModelFolder } from './hub/resolve-model-folder.ts';
-import { buildPolicyRecord, folderLocation } from './record/build-record.ts';
+import { buildPolicyRecord } from './record/build-record.ts';
 import { buildScratchPolicy, trainingTexts } from './scratch-policy.ts';
 
 /** The policy stage: policy.json (where the start model is, its digest, how it is trained), and model/ for a scratch or GGUF model. */
@@ -48,7 +49,7 @@ export async function policyStage(ctx: StageContext<PolicyConfig>): Promise<stri
     },
   });
   const record = await buildPolicyRecord({
-    source: resolved.source, model: s.model!, folder: resolved.folder, location: folderLocation(resolved.folder, ctx.root), settings: s, warn,
+    source: resolved.source, model: s.model!, folder: resolved.folder, location: workspaceLocation(resolved.folder, ctx.root), settings: s, warn,
   });
   await ctx.writeOutput('policy', JSON.stringify(record, null, 2) + '\n');
   return `${record.architecture} from ${resolved.folder} (${resolved.source}, ${(record.num_parameters / 1e6).toFixed(1)}M parameters, digest ${record.digest.slice(0, 12)}), trainable: ${record.trainable}`;

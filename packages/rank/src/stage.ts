@@ -30,7 +30,7 @@ export async function rankStage(ctx: StageContext<RankConfig>): Promise<string> 
     ctx.readInput(`chunks_${kind}`), ctx.readInput(`povs_${kind}`), ctx.readInput('retrieved'),
   ]);
   const questionsTable = await ctx.readOptionalInput('questions');
-  const questions = questionsTable ? tableRows<{ question_id: string; question: string; gold_chunk_ids: string[] }>(questionsTable) : [];
+  const questions = questionsTable ? tableRows<{ question_id: string; question: string; gold_chunk_ids: string[]; split: string }>(questionsTable) : [];
   const povTextById = new Map(tableRows<{ pov_id: string; text: string }>(await ctx.readInput('povs')).map((p) => [p.pov_id, p.text]));
 
   const result = rankRetrieved(retrieved, chunkVectors, povVectors, {
@@ -66,7 +66,12 @@ export async function rankStage(ctx: StageContext<RankConfig>): Promise<string> 
   if (heatmap.png && !found.fonts) {
     ctx.log.warn('no font found for the heatmap PNGs (resvg draws no text without one); writing SVG only. Install fonts-dejavu-core or list a .ttf in rank.heatmap.fonts');
   }
-  const toDraw = wantHeatmaps ? result.questions.filter((q) => q.chunks.length > 0).slice(0, heatmap.max_questions) : [];
+  // The test split first: those are the questions evaluate's report shows, so its heatmaps are there to embed.
+  const splitOf = new Map(questions.map((q) => [q.question_id, q.split]));
+  const withChunks = result.questions.filter((q) => q.chunks.length > 0);
+  const toDraw = wantHeatmaps
+    ? [...withChunks.filter((q) => splitOf.get(q.questionId) === 'test'), ...withChunks.filter((q) => splitOf.get(q.questionId) !== 'test')].slice(0, heatmap.max_questions)
+    : [];
   const progress = createProgress({ stage: 'rank', task: 'heatmaps', total: toDraw.length, unit: 'heatmaps' });
   const images = new Map<string, string>();
   const missing = new Set<string>();

@@ -20,6 +20,6 @@ export {
 } from './advantages/compute-advantages.ts';
 export { nanmean, nanstd, nansum } from './advantages/nan-stats.ts';
 // the stage's reward setup, for grpo-train and evaluate: score exactly as the reward stage does
-export { rewardSpec, rewardFunctions, libraryOptions, type RewardSpec } from './stage/reward-setup.ts';
+export { rewardSpec, rewardFunctions, libraryOptions, customRewardEntry, type RewardSpec } from './stage/reward-setup.ts';
 export { rewardBatch, groupSizeOf, scoreGroups, type CompletionRow as RewardCompletionRow, type PromptRow as RewardPromptRow } from './stage/score-groups.ts';
 export { localJudge, endpointJudge, judgeGenerator } from './stage/judge-model.ts';

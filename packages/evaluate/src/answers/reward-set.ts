@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { suggest, type EvaluateConfig } from '@ragrpo/config';
-import { isKnownReward, KNOWN_REWARDS, type RewardSpec } from '@ragrpo/reward';
+import { customRewardEntry, isKnownReward, KNOWN_REWARDS, type RewardSpec } from '@ragrpo/reward';
 
 /** The rewards evaluate scores with: which the training knew, which are for evaluation only, and the primary one. */
 export interface RewardSet {
@@ -11,13 +9,6 @@ export interface RewardSet {
   /** Not in reward_spec.json (or no reward stage at all): evaluation may use more rewards than training. */
   evaluationOnly: string[];
   primary: string;
-}
-
-function customEntry(name: string, c: { module: string; export: string; options: Record<string, unknown> }, resolve: (p: string) => string) {
-  const file = resolve(c.module);
-  let source: Buffer;
-  try { source = readFileSync(file); } catch { throw new Error(`evaluate.custom.${name}.module: ${file}: no such reward module`); }
-  return { module: file, export: c.export, options: c.options, sha256: createHash('sha256').update(source).digest('hex') };
 }
 
 /**
@@ -46,7 +37,7 @@ export function evaluationRewards(s: EvaluateConfig, train: RewardSpec | null, r
   for (const n of names) {
     const merged = { ...(train?.options[n] ?? {}), ...(s.options[n] ?? {}) };
     if (Object.keys(merged).length) options[n] = merged;
-    if (s.custom[n]) custom[n] = customEntry(n, s.custom[n], resolve);
+    if (s.custom[n]) custom[n] = customRewardEntry(`evaluate.custom.${n}`, s.custom[n], resolve);
     else if (trainCustom[n]) custom[n] = trainCustom[n];
   }
   const weightOf = (n: string) => (train ? train.reward_weights[train.reward_funcs.indexOf(n)] ?? 1 : 1);
@@ -65,7 +56,7 @@ export function evaluationRewards(s: EvaluateConfig, train: RewardSpec | null, r
 /** The one-reward spec a preference scorer named by a reward uses (a reward of evaluate's, or any built-in). */
 export function scorerSpec(name: string, set: RewardSet, s: EvaluateConfig, train: RewardSpec | null, resolve: (p: string) => string): RewardSpec {
   const inSet = set.spec.reward_funcs.includes(name);
-  const custom = inSet ? set.spec.custom[name] : s.custom[name] ? customEntry(name, s.custom[name], resolve) : train?.custom[name];
+  const custom = inSet ? set.spec.custom[name] : s.custom[name] ? customRewardEntry(`evaluate.custom.${name}`, s.custom[name], resolve) : train?.custom[name];
   if (!isKnownReward(name) && !custom) {
     const near = suggest(name, [...KNOWN_REWARDS, ...set.spec.reward_funcs]);
     throw new Error(`evaluate.preference.scorer: unknown reward '${name}'${near ? ` (did you mean '${near}'?)` : ''}; give a reward name, judge, or { model: <sequence-classification folder> }`);

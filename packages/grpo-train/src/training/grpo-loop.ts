@@ -15,7 +15,7 @@ import type { NamedReward, RewardSpec } from '@ragrpo/reward';
 import { batchPlan, type BatchPlan } from './batch-plan.ts';
 import { metricsRow } from './metrics.ts';
 import { permutation, PromptSampler } from './prompt-sampler.ts';
-import { assignAdvantages, informativeGroups, sampleGroups, type GenerationStats, type Rollout, type TrainPrompt } from './rollouts.ts';
+import { assignAdvantages, carriesSignal, sampleGroups, type GenerationStats, type Rollout, type TrainPrompt } from './rollouts.ts';
 import type { LoopState, PendingGeneration, RunState } from './run-state.ts';
 
 export interface GrpoRun {
@@ -91,7 +91,7 @@ async function generate(run: GrpoRun, plan: BatchPlan, sampler: PromptSampler, i
   let resampled = 0;
   if (g.dynamic_sampling?.enabled) {
     // DAPO: a group whose rewards all agree has zero advantage everywhere: replace it with fresh prompts' groups.
-    const informative = (grp: Rollout[]) => informativeGroups(grp, G, run.spec)[0];
+    const informative = (grp: Rollout[]) => carriesSignal(grp, run.spec);
     const keep = groups.filter(informative);
     const dropped = groups.filter((grp) => !informative(grp));
     const firstDropped = dropped.length;

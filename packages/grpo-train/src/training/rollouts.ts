@@ -69,7 +69,7 @@ export async function sampleGroups(policy: Policy, tokenizer: Tokenizer, prompts
     question_id: r.questionId, split: 'train', group_index: r.groupIndex, variant: 'sample', template: prompts[0]?.template ?? '',
     answer: r.answer, completion_ids: r.completionIds,
   }));
-  const batch = rewardBatch(rowsOf, prompts.map((p) => ({ ...p })));
+  const batch = rewardBatch(rowsOf, prompts);
   batch.columns.reasoning = rollouts.map((r) => r.reasoning);
   const values = await scoreRewards(o.rewards, batch);
   rollouts.forEach((r, i) => { r.rewards = values.map((v) => v[i]); });
@@ -86,13 +86,8 @@ export function assignAdvantages(rollouts: Rollout[], groupSize: number, spec: R
   return adv;
 }
 
-/** Groups whose totals all agree (std ~ 0) carry no gradient: DAPO's dynamic sampling drops them. */
-export function informativeGroups(rollouts: Rollout[], groupSize: number, spec: RewardSpec): boolean[] {
-  const out: boolean[] = [];
-  for (let g = 0; g < rollouts.length / groupSize; g++) {
-    const totals = rollouts.slice(g * groupSize, (g + 1) * groupSize).map((r) =>
-      r.rewards.reduce<number>((s, v, k) => s + (v === null ? 0 : v * spec.reward_weights[k]), 0));
-    out.push(Math.max(...totals) - Math.min(...totals) > 1e-9);
-  }
-  return out;
+/** A group whose weighted totals all agree (std ~ 0) carries no gradient: DAPO's dynamic sampling drops it. */
+export function carriesSignal(group: Rollout[], spec: RewardSpec): boolean {
+  const totals = group.map((r) => r.rewards.reduce<number>((s, v, k) => s + (v === null ? 0 : v * spec.reward_weights[k]), 0));
+  return Math.max(...totals) - Math.min(...totals) > 1e-9;
 }

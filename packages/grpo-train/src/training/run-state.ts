@@ -36,7 +36,7 @@ const loopFile = (dir: string, step: number) => path.join(dir, `loop-state-${ste
  * refused, never half-loaded.
  */
 export class RunState {
-  constructor(readonly dir: string, readonly fingerprint: Record<string, unknown>, readonly keep: number) {}
+  constructor(readonly dir: string, readonly fingerprint: Record<string, unknown>) {}
 
   /** The last complete checkpoint of this run, or null to start fresh (a different run's folder is an error). */
   latest(): { checkpoint: string; state: LoopState } | null {
@@ -66,7 +66,7 @@ export class RunState {
   async save(trainer: Trainer, state: LoopState): Promise<string> {
     await writeFileAtomic(loopFile(this.dir, state.step), JSON.stringify(state));
     const ckpt = await trainer.save(this.dir);
-    // The trainer keeps its last `keep` checkpoints; drop the loop states of the ones it removed.
+    // The trainer keeps its last save_total_limit checkpoints; drop the loop states of the ones it removed.
     const kept = new Set(readdirSync(this.dir).filter((d) => d.startsWith('checkpoint-')).map((d) => d.slice('checkpoint-'.length)));
     for (const f of readdirSync(this.dir)) {
       const m = /^loop-state-(\d+)\.json$/.exec(f);

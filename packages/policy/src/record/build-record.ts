@@ -50,9 +50,3 @@ export async function buildPolicyRecord(i: RecordInput): Promise<PolicyRecord> {
     has_chat_template: tokenizer.hasChatTemplate,
   };
 }
-
-/** A folder the user named is recorded relative to the workspace when it is inside it (clones and caches move). */
-export function folderLocation(folder: string, root: string): PolicyRecord['location'] {
-  const rel = path.relative(root, folder);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? { base: 'workspace', path: rel } : { base: 'absolute', path: folder };
-}

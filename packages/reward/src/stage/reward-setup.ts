@@ -30,6 +30,14 @@ export interface RewardSpec {
   multi_objective_aggregation: RewardConfig['multi_objective_aggregation'];
 }
 
+/** A custom reward module as a spec entry: its resolved path and the sha256 of its source (a missing file is named by `key`). */
+export function customRewardEntry(key: string, c: { module: string; export: string; options: Record<string, unknown> }, resolve: (p: string) => string): RewardSpec['custom'][string] {
+  const file = resolve(c.module);
+  let source: Buffer;
+  try { source = readFileSync(file); } catch { throw new Error(`${key}.module: ${file}: no such reward module`); }
+  return { module: file, export: c.export, options: c.options, sha256: createHash('sha256').update(source).digest('hex') };
+}
+
 export function rewardSpec(s: RewardConfig, resolve: (p: string) => string): RewardSpec {
   const unknown = s.reward_funcs.filter((n) => !isKnownReward(n) && !(n in s.custom));
   if (unknown.length) {
@@ -41,12 +49,7 @@ export function rewardSpec(s: RewardConfig, resolve: (p: string) => string): Rew
     throw new Error(`reward.reward_weights has ${weights.length} entries but ${s.reward_funcs.length} rewards are configured (${s.reward_funcs.join(', ')})`);
   }
   const custom: RewardSpec['custom'] = {};
-  for (const [name, c] of Object.entries(s.custom)) {
-    const file = resolve(c.module);
-    let source: Buffer;
-    try { source = readFileSync(file); } catch { throw new Error(`reward.custom.${name}.module: ${file}: no such reward module`); }
-    custom[name] = { module: file, export: c.export, options: c.options, sha256: createHash('sha256').update(source).digest('hex') };
-  }
+  for (const [name, c] of Object.entries(s.custom)) custom[name] = customRewardEntry(`reward.custom.${name}`, c, resolve);
   return {
     reward_funcs: s.reward_funcs, reward_weights: weights, options: s.options, custom,
     scale_rewards: s.scale_rewards, multi_objective_aggregation: s.multi_objective_aggregation,

@@ -12,7 +12,9 @@ export { createScorer, scorePairs, type ScorerConfig, type SideScorer, type Pair
 export { scorePairsInReplicas, type ReplicaResult } from './preference/replicas.ts';
 export { scorePreferences, type PreferenceRow, type PreferenceResult } from './preference/score-preferences.ts';
 export { questionRetrieval, summarizeRetrieval, retrievalTable, type QuestionRetrieval, type RetrievalSummary, type OrderMetrics } from './retrieval/retrieval-metrics.ts';
-export { evaluationRewards, scorerSpec, type RewardSet } from './answers/reward-set.ts';
+export { evaluationRewards, scorerSpec, mergedOptions, type RewardSet } from './answers/reward-set.ts';
+export { evaluationJudge, openJudge, judgeSource, type JudgeSetup } from './answers/judge.ts';
+export { evaluationFunctions, scoreAnswers } from './answers/score-answers.ts';
 export { answerQuestions, type EvalPrompt, type Answer } from './answers/answer-questions.ts';
 export { policyRef, checkComparable, type PolicyRef } from './answers/policies.ts';
 export { renderReport, type ReportData, type QuestionRow, type Chart } from './report/html.ts';

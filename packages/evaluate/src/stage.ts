@@ -3,12 +3,14 @@ import path from 'node:path';
 import type { EvaluateConfig, StageContext } from '@ragrpo/config';
 import { columnFromValues, Eval, exists, tableFromColumns, tableRows } from '@ragrpo/contracts';
 import { loadPolicy, type SamplingSettings } from '@ragrpo/generate';
-import { localJudge, rewardBatch, rewardFunctions, scoreRewards, type RewardDeps, type RewardSpec } from '@ragrpo/reward';
+import type { RewardSpec } from '@ragrpo/reward';
 import { createProgress } from '@ragrpo/progress';
 import { Float32, vectorFromArray, type Table, type Vector } from 'apache-arrow';
 import { answerQuestions, type Answer, type EvalPrompt } from './answers/answer-questions.ts';
 import { adapterLoadError, checkComparable, policyRef, type PolicyRef } from './answers/policies.ts';
-import { evaluationRewards, scorerSpec, type RewardSet } from './answers/reward-set.ts';
+import { evaluationJudge, judgeSource } from './answers/judge.ts';
+import { evaluationRewards, scorerSpec } from './answers/reward-set.ts';
+import { evaluationFunctions, scoreAnswers } from './answers/score-answers.ts';
 import { scorePreferences, type PreferenceResult, type PreferenceRow } from './preference/score-preferences.ts';
 import type { ScorerConfig } from './preference/scorer.ts';
 import { barChartSpec, differenceChartSpec, intervalChartSpec, renderSvg, type IntervalPoint } from './report/charts.ts';
@@ -36,13 +38,6 @@ export function samplingOf(s: EvaluateConfig): SamplingSettings {
   };
 }
 
-/** The judge's model: evaluate.options.judge.model (or the reward stage's), else the before policy's model folder. */
-function judgeOf(set: RewardSet, ctx: StageContext<EvaluateConfig>, before: PolicyRef, spec?: RewardSpec) {
-  const o = (spec ?? set.spec).options.judge ?? {};
-  const model = typeof o.model === 'string' ? ctx.resolve(o.model) : before.folder;
-  return { folder: model, maxNewTokens: Number(o.max_new_tokens ?? 16) };
-}
-
 async function sampleWith(ref: PolicyRef, ctx: StageContext<EvaluateConfig>, test: EvalPrompt[], sampling: SamplingSettings): Promise<Answer[][]> {
   const s = ctx.settings;
   let loaded: Awaited<ReturnType<typeof loadPolicy>>;
@@ -65,18 +60,6 @@ async function sampleWith(ref: PolicyRef, ctx: StageContext<EvaluateConfig>, tes
   } finally {
     await loaded.policy.release();
   }
-}
-
-/** Every reward for every answer: [reward][question][sample]. */
-async function scoreAnswers(functions: Awaited<ReturnType<typeof rewardFunctions>>, test: EvalPrompt[], answers: Answer[][]) {
-  const completions = test.flatMap((p, qi) => answers[qi].map((a, k) => ({
-    question_id: p.question_id, split: p.split, group_index: k, variant: 'evaluate', template: p.template, answer: a.answer, completion_ids: a.ids,
-  })));
-  const values = await scoreRewards(functions, rewardBatch(completions, test));
-  return values.map((v) => {
-    let at = 0;
-    return answers.map((g) => g.map(() => v[at++]));
-  });
 }
 
 /** A path as the report shows it: relative to the workspace when inside it, else absolute. */
@@ -141,18 +124,14 @@ export async function evaluateStage(ctx: StageContext<EvaluateConfig>): Promise<
   else checkComparable(before, after);
   if (before.stage === 'policy') note('The "before" policy is the start policy (no sft: section): there was no warm-up.', false);
 
-  // Rewards are created (options checked) before any model runs.
-  const deps: RewardDeps = { root: ctx.root };
-  let judge: Awaited<ReturnType<typeof localJudge>> | null = null;
-  const functionsFor = async () => {
-    if (set.spec.reward_funcs.includes('judge')) {
-      const j = judgeOf(set, ctx, before);
-      try { judge = await localJudge(j.folder, { maxNewTokens: j.maxNewTokens }); } catch (err) { throw new Error(`evaluate.options.judge.model: ${(err as Error).message}`); }
-      deps.generateText = judge.generateText;
-    }
-    return rewardFunctions(set.spec, deps);
-  };
-  await rewardFunctions({ ...set.spec, reward_funcs: set.spec.reward_funcs.filter((n) => n !== 'judge') }, deps);
+  // Rewards are created (options checked) before any model runs: a judge on an endpoint too (that loads
+  // nothing; a missing api_key_env fails here), a judge on a local model folder once the answers are in.
+  // judge: evaluate.options.judge's endpoint or model (over reward_spec.json's), else the before policy's folder.
+  const judge = set.spec.reward_funcs.includes('judge') ? evaluationJudge(set.spec, s, ctx.resolve, before.folder) : null;
+  const early = judge?.options.endpoint !== undefined;
+  const checkNow = early ? set.spec : { ...set.spec, reward_funcs: set.spec.reward_funcs.filter((n) => n !== 'judge') };
+  await (await evaluationFunctions(checkNow, judge, ctx.root)).release();
+  if (judge && early) note(`The judge scores through ${judgeSource(judge)}.`, false);
 
   // Answers, with the same sampling settings and seeds for both policies.
   const sampling = samplingOf(s);
@@ -160,8 +139,9 @@ export async function evaluateStage(ctx: StageContext<EvaluateConfig>): Promise<
   const afterAnswers = after ? await sampleWith(after, ctx, test, sampling) : null;
 
   let values: { before: (number | null)[][][]; after: (number | null)[][][] | null };
+  const scoring = await evaluationFunctions(set.spec, judge, ctx.root);
   try {
-    const functions = await functionsFor();
+    const { functions } = scoring;
     const progress = createProgress({ stage: 'evaluate', task: `score (${set.spec.reward_funcs.join(', ')})`, total: after ? 2 : 1, unit: 'policies' });
     const b = await scoreAnswers(functions, test, beforeAnswers);
     progress.tick();
@@ -170,7 +150,7 @@ export async function evaluateStage(ctx: StageContext<EvaluateConfig>): Promise<
     progress.done();
     values = { before: b, after: a };
   } finally {
-    await (judge as { release(): Promise<void> } | null)?.release();
+    await scoring.release();
   }
 
   // Statistics per reward over questions.
@@ -263,7 +243,7 @@ export async function evaluateStage(ctx: StageContext<EvaluateConfig>): Promise<
     let config: ScorerConfig;
     if (typeof p.scorer === 'string') {
       const spec = scorerSpec(p.scorer, set, s, trainSpec, ctx.resolve);
-      config = { kind: 'reward', name: p.scorer, spec, root: ctx.root, ...(p.scorer === 'judge' ? { judge: judgeOf(set, ctx, before, spec) } : {}) };
+      config = { kind: 'reward', name: p.scorer, spec, root: ctx.root, ...(p.scorer === 'judge' ? { judge: evaluationJudge(spec, s, ctx.resolve, before.folder) } : {}) };
     } else {
       config = { kind: 'model', folder: ctx.resolve(p.scorer.model), batchSize: p.scorer.batch_size, maxLength: p.scorer.max_length, root: ctx.root };
     }

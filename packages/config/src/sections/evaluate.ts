@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SamplingSettings } from './generate.ts';
+import { checkJudgeOptions, SamplingSettings } from './generate.ts';
 
 // evaluate: the test split answered before and after training, every reward per answer, bootstrap
 // intervals, retrieval metrics, seed 004's pairwise preference scoring and report.html.
@@ -45,7 +45,10 @@ const Report = z.strictObject({
 export const EvaluateSection = z.strictObject({
   /** Reward names: the reward stage's (reward_spec.json) by default; more are allowed and reported as evaluation-only. */
   rewards: z.array(z.string().min(1)).min(1).optional(),
-  /** Options for rewards, by name (over reward_spec.json's), e.g. judge: { model: models/judge }. */
+  /**
+   * Options for rewards, by name (over reward_spec.json's), e.g. judge: { model: models/judge }, or
+   * judge: { endpoint: { base_url, model, api_key_env } } for an OpenAI-compatible endpoint instead of a folder.
+   */
   options: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
   /** User reward modules for evaluation-only rewards. */
   custom: z.record(z.string(), CustomReward).default({}),
@@ -68,4 +71,4 @@ export const EvaluateSection = z.strictObject({
   retrieval_k: z.array(z.number().int().positive()).min(1).default([1, 3, 5, 10]),
   preference: Preference.optional(),
   report: Report.default({ max_heatmaps: 12, examples: 5 }),
-});
+}).superRefine((e, ctx) => checkJudgeOptions(e.options.judge, ctx));

@@ -34,6 +34,23 @@ export const EndpointSettings = z.strictObject({
   concurrency: z.number().int().positive().max(64).default(4),
 });
 
+/**
+ * The judge's options (reward.options.judge, evaluate.options.judge): a local model folder (`model`) or an
+ * OpenAI-compatible `endpoint`, not both; the endpoint is validated and its defaults filled in place.
+ */
+export function checkJudgeOptions(judge: Record<string, unknown> | undefined, ctx: z.RefinementCtx): void {
+  if (!judge || judge.endpoint === undefined) return;
+  if (judge.model !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['options', 'judge', 'endpoint'], message: 'give the judge a model folder (model) or an endpoint, not both' });
+    return;
+  }
+  const parsed = EndpointSettings.safeParse(judge.endpoint);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    ctx.addIssue({ code: 'custom', path: ['options', 'judge', 'endpoint', ...issue.path.map((k) => (typeof k === 'symbol' ? String(k) : k))], message: issue.message });
+  } else judge.endpoint = parsed.data;
+}
+
 export const GenerateSection = z.strictObject({
   /** Sample from this endpoint instead of the policy (text only, no log-probs: for evaluation, never for training). */
   endpoint: EndpointSettings.optional(),

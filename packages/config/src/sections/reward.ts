@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EndpointSettings } from './generate.ts';
+import { checkJudgeOptions } from './generate.ts';
 
 // reward: reward functions over each group, weighted, then group-relative advantages (TRL's names).
 
@@ -23,17 +23,4 @@ export const RewardSection = z.strictObject({
   multi_objective_aggregation: z.enum(['sum_then_normalize', 'normalize_then_sum']).default('sum_then_normalize'),
 }).refine((r) => !r.reward_weights || r.reward_weights.length === r.reward_funcs.length, {
   path: ['reward_weights'], message: 'needs one weight per entry of reward_funcs',
-}).superRefine((r, ctx) => {
-  // The judge's model: a local folder (model), or an OpenAI-compatible endpoint instead (endpoint).
-  const judge = r.options.judge;
-  if (!judge || judge.endpoint === undefined) return;
-  if (judge.model !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['options', 'judge', 'endpoint'], message: 'give the judge a model folder (model) or an endpoint, not both' });
-    return;
-  }
-  const e = EndpointSettings.safeParse(judge.endpoint);
-  if (!e.success) {
-    const issue = e.error.issues[0];
-    ctx.addIssue({ code: 'custom', path: ['options', 'judge', 'endpoint', ...issue.path.map((k) => (typeof k === 'symbol' ? String(k) : k))], message: issue.message });
-  } else judge.endpoint = e.data;
-});
+}).superRefine((r, ctx) => checkJudgeOptions(r.options.judge, ctx));

@@ -12,6 +12,20 @@ export interface RewardSet {
 }
 
 /**
+ * A reward's options: evaluate.options over the reward stage's. The judge runs on a model folder or an
+ * endpoint, one of them: evaluate's `model` or `endpoint` replaces both of the reward stage's, so a judge
+ * moved from an endpoint to a local folder (or back) for evaluation never ends up with both.
+ */
+export function mergedOptions(name: string, train: Record<string, unknown> = {}, own: Record<string, unknown> = {}): Record<string, unknown> {
+  const base = { ...train };
+  if (name === 'judge' && (own.model !== undefined || own.endpoint !== undefined)) {
+    delete base.model;
+    delete base.endpoint;
+  }
+  return { ...base, ...own };
+}
+
+/**
  * evaluate's rewards as a reward spec the reward library scores with: `evaluate.rewards` (default:
  * reward_spec.json's), each with the reward stage's options and custom module when it had the
  * reward, `evaluate.options` merged over them, and evaluate's own custom modules for the rest.
@@ -35,7 +49,7 @@ export function evaluationRewards(s: EvaluateConfig, train: RewardSpec | null, r
   const options: RewardSpec['options'] = {};
   const custom: RewardSpec['custom'] = {};
   for (const n of names) {
-    const merged = { ...(train?.options[n] ?? {}), ...(s.options[n] ?? {}) };
+    const merged = mergedOptions(n, train?.options[n], s.options[n]);
     if (Object.keys(merged).length) options[n] = merged;
     if (s.custom[n]) custom[n] = customRewardEntry(`evaluate.custom.${n}`, s.custom[n], resolve);
     else if (trainCustom[n]) custom[n] = trainCustom[n];
@@ -61,7 +75,7 @@ export function scorerSpec(name: string, set: RewardSet, s: EvaluateConfig, trai
     const near = suggest(name, [...KNOWN_REWARDS, ...set.spec.reward_funcs]);
     throw new Error(`evaluate.preference.scorer: unknown reward '${name}'${near ? ` (did you mean '${near}'?)` : ''}; give a reward name, judge, or { model: <sequence-classification folder> }`);
   }
-  const opts = inSet ? set.spec.options[name] : { ...(train?.options[name] ?? {}), ...(s.options[name] ?? {}) };
+  const opts = inSet ? set.spec.options[name] : mergedOptions(name, train?.options[name], s.options[name]);
   return {
     reward_funcs: [name], reward_weights: [1], options: opts && Object.keys(opts).length ? { [name]: opts } : {},
     custom: custom ? { [name]: custom } : {}, scale_rewards: 'none', multi_objective_aggregation: 'sum_then_normalize',

@@ -1,9 +1,11 @@
-import { createRewardFunction, localJudge, rewardFunctions, scoreRewards, type NamedReward, type RewardDeps, type RewardSpec } from '@ragrpo/reward';
+import { createRewardFunction, scoreRewards, type NamedReward, type RewardSpec } from '@ragrpo/reward';
+import type { JudgeSetup } from '../answers/judge.ts';
+import { evaluationFunctions } from '../answers/score-answers.ts';
 import type { SideText } from './cut-off.ts';
 
 /** What a replica needs to build its own scorer (plain data: it crosses into a worker thread). */
 export type ScorerConfig =
-  | { kind: 'reward'; name: string; spec: RewardSpec; root: string; judge?: { folder: string; maxNewTokens: number } }
+  | { kind: 'reward'; name: string; spec: RewardSpec; root: string; judge?: JudgeSetup }
   | { kind: 'model'; folder: string; batchSize: number; maxLength?: number; root: string };
 
 export interface SideScorer {
@@ -12,19 +14,19 @@ export interface SideScorer {
   release(): Promise<void>;
 }
 
-/** A scorer from its config: a reward through the reward library (the judge with its own model), or a reward model folder. */
+/**
+ * A scorer from its config: a reward through the reward library (the judge on its own model folder or
+ * an OpenAI-compatible endpoint), or a reward model folder.
+ */
 export async function createScorer(c: ScorerConfig): Promise<SideScorer> {
-  let judge: Awaited<ReturnType<typeof localJudge>> | null = null;
+  let release: () => Promise<void> = () => Promise.resolve();
   let fn: NamedReward;
   if (c.kind === 'model') {
     fn = { name: 'reward_model', fn: createRewardFunction('reward_model', { model: c.folder, batch_size: c.batchSize, ...(c.maxLength ? { max_length: c.maxLength } : {}) }, { root: c.root }) };
   } else {
-    const deps: RewardDeps = { root: c.root };
-    if (c.judge) {
-      judge = await localJudge(c.judge.folder, { maxNewTokens: c.judge.maxNewTokens });
-      deps.generateText = judge.generateText;
-    }
-    [fn] = await rewardFunctions(c.spec, deps);
+    const r = await evaluationFunctions(c.spec, c.judge ?? null, c.root);
+    [fn] = r.functions;
+    release = r.release;
   }
   return {
     async score(sides, ids) {
@@ -36,7 +38,7 @@ export async function createScorer(c: ScorerConfig): Promise<SideScorer> {
       });
       return values;
     },
-    release: async () => { await judge?.release(); },
+    release: () => release(),
   };
 }
 

@@ -120,15 +120,13 @@ describe.skipIf(!existsSync(wine))('bad input through the stage commands', () =>
     expect(line).toContain('ingest.splitter.chunk_overlap: must be smaller than chunk_size');
   });
 
-  it.concurrent('a missing dense model folder names it and says how to build one', () => {
+  it.concurrent('a missing dense model folder stops the first stage at once, naming it and what to set', () => {
     const model = path.join(tmp, 'no-such-model');
     const c = setup('nomodel', `ingest:\n  documents:\n${wineDoc}embed:\n  dense:\n    model: ${JSON.stringify(model)}\n`);
-    expect(stage('ingest', c.pipeline, c.artifacts).status).toBe(0);
-    const line = expectOneError(stage('embed', c.pipeline, c.artifacts), 'embed');
-    expect(line).toContain(`embed.dense.model '${model}': no model folder at ${model}`);
-    expect(line).toContain('tools/tiny-embedder/build.ts');
-    expectNoStageOutput(c.artifacts, 'nomodel', 'embed');
-    expect(existsSync(path.join(c.artifacts, 'nomodel', 'ingest', 'chunks.arrow'))).toBe(true);
+    const line = expectOneError(stage('ingest', c.pipeline, c.artifacts), 'ingest');
+    expect(line).toContain(`embed.dense.model '${model}' is not on this machine (nothing at ${model})`);
+    expect(line).toContain('set embed.dense.allow_remote: true with network access. Checked before any stage runs');
+    expectNoStageOutput(c.artifacts, 'nomodel', 'ingest');
   });
 
   it.concurrent('an unreachable Qdrant names the URL and the way back to the embedded store', () => {

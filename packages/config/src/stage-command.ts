@@ -7,6 +7,7 @@ import { CONTRACTS, exists, readTable, withStageOutput, writeFileAtomic, writeTa
 import { createLogger, formatDuration, type Logger } from '@ragrpo/progress';
 import { loadPipeline, parsePipelineYaml } from './load-pipeline.ts';
 import type { PipelineConfig } from './pipeline-schema.ts';
+import { missingModelMessage, missingModels } from './stages/model-check.ts';
 import { downstreamOf, resolveRead, stageDeclarations, stagesOf, upstreamOf, type StageDeclaration } from './stages/stage-declaration.ts';
 
 type SectionOf<K extends string> = K extends keyof PipelineConfig ? NonNullable<PipelineConfig[K]> : unknown;
@@ -144,6 +145,10 @@ export async function runStageCommand<K extends string>(stage: K, run: (ctx: Sta
     const pipeline = loadPipeline(file);
     const present = stagesOf(decls, pipeline.config);
     if (!present.includes(stage)) throw new Error(`${pipeline.file}: has no ${decls.get(stage)?.section ?? stage}: section, so the ${stage} stage does not run in this pipeline`);
+    // Every model of the pipeline, not just this stage's: the first stage to run fails before any work.
+    // Nothing is stale then (no section changed meaning), so earlier outputs are kept.
+    const models = missingModels(decls, present, pipeline.config as Record<string, unknown>, root);
+    if (models.length) { stale = []; throw new Error(missingModelMessage(path.relative(root, pipeline.file) || pipeline.file, models)); }
     const { missing } = upstreamOf(decls, present, stage);
     if (missing.length) {
       const m = missing[0];

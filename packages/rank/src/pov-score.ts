@@ -11,13 +11,14 @@ export interface PovScores {
 }
 
 export const NO_POVS_MESSAGE =
-  'no POVs to rank with: add `ingest.povs` (items: [...] or path: file) to the pipeline, then re-run ingest and embed';
+  'no POVs to rank with: add `ingest.povs` (items: [...] or path: file) to the pipeline, then re-run ingest and embed; ' +
+  'or set rank.pov_weight: 0 to keep the retrieval order';
 
 /**
- * The POV score of seed 002. Give the chunks in retrieval order: that order breaks ties.
+ * The POV score of seed 002. Give the chunks in retrieval order: that order breaks ties. No POVs give
+ * every chunk 0, so the order is the retrieval order.
  */
 export function povScores(chunkVectors: VectorSet, povVectors: VectorSet): PovScores {
-  if (povVectors.ids.length === 0) throw new Error(NO_POVS_MESSAGE);
   const cosine = cosineMatrix(chunkVectors, povVectors);
   const scores = rowL2Norms(cosine);
   return { cosine, scores, order: orderByScore(scores) };

@@ -62,7 +62,8 @@ export function rankRetrieved(retrieved: Table, chunkVectors: Table | VectorSet,
   const chunkName = opts.chunkVectorsName ?? 'chunk vectors';
   const povName = opts.povVectorsName ?? 'POV vectors';
   const povs = isVectorSet(povVectors) ? povVectors : allVectors(povVectors, povName);
-  if (povs.ids.length === 0) throw new Error(NO_POVS_MESSAGE);
+  // Without POVs only the retrieval order is meaningful: a pipeline asks for it with pov_weight 0.
+  if (povs.ids.length === 0 && (opts.povWeight ?? 1) !== 0) throw new Error(NO_POVS_MESSAGE);
 
   const byQuestion = groupRetrieved(retrieved);
   const questionOrder = [...(opts.questionIds ?? [])];

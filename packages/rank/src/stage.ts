@@ -8,6 +8,7 @@ import { drawHeatmap } from './heatmap.ts';
 import { renderIndexHtml, type ReportQuestion } from './html-report.ts';
 import { NO_POVS_MESSAGE } from './pov-score.ts';
 import { rankRetrieved } from './rank-retrieved.ts';
+import { denseVectorSet, sparseVectorSet } from './vector-set.ts';
 import { goldInContextShare, POV_WEIGHT_SWEEP } from './blend.ts';
 
 /**
@@ -17,7 +18,9 @@ import { goldInContextShare, POV_WEIGHT_SWEEP } from './blend.ts';
 export async function rankStage(ctx: StageContext<RankConfig>): Promise<string> {
   const opts = ctx.settings;
   // ingest writes povs.arrow only when the pipeline names POVs: that is how rank knows, not ingest's settings.
-  if (!(await ctx.hasInput('povs'))) throw new Error(NO_POVS_MESSAGE);
+  // Without POVs, pov_weight 0 keeps the retrieval order (a seed with no points of view); anything else is a mistake.
+  const hasPovs = await ctx.hasInput('povs');
+  if (!hasPovs && opts.pov_weight !== 0) throw new Error(NO_POVS_MESSAGE);
   const kind = opts.vectors ?? ((await ctx.hasInput('chunks_dense')) ? 'dense' : 'sparse');
   const chunkFile = ctx.inputPath(`chunks_${kind}`)!;
   const povFile = ctx.inputPath(`povs_${kind}`)!;
@@ -25,13 +28,15 @@ export async function rankStage(ctx: StageContext<RankConfig>): Promise<string> 
     const other = kind === 'dense' ? 'sparse' : 'dense';
     throw new Error(`${chunkFile}: not found; rank.vectors is '${kind}', so configure embed.${kind} and re-run embed, or set rank.vectors: ${other}`);
   }
-  if (!(await ctx.hasInput(`povs_${kind}`))) throw new Error(`${povFile}: not found; ingest wrote POVs, so re-run embed (nx runs it as a dependency)`);
+  if (hasPovs && !(await ctx.hasInput(`povs_${kind}`))) throw new Error(`${povFile}: not found; ingest wrote POVs, so re-run embed (nx runs it as a dependency)`);
   const [chunkVectors, povVectors, retrieved] = await Promise.all([
-    ctx.readInput(`chunks_${kind}`), ctx.readInput(`povs_${kind}`), ctx.readInput('retrieved'),
+    ctx.readInput(`chunks_${kind}`),
+    hasPovs ? ctx.readInput(`povs_${kind}`) : Promise.resolve(kind === 'dense' ? denseVectorSet([], []) : sparseVectorSet([], [])),
+    ctx.readInput('retrieved'),
   ]);
   const questionsTable = await ctx.readOptionalInput('questions');
   const questions = questionsTable ? tableRows<{ question_id: string; question: string; gold_chunk_ids: string[]; split: string }>(questionsTable) : [];
-  const povTextById = new Map(tableRows<{ pov_id: string; text: string }>(await ctx.readInput('povs')).map((p) => [p.pov_id, p.text]));
+  const povTextById = new Map(hasPovs ? tableRows<{ pov_id: string; text: string }>(await ctx.readInput('povs')).map((p) => [p.pov_id, p.text]) : []);
 
   const result = rankRetrieved(retrieved, chunkVectors, povVectors, {
     topN: opts.top_n, povWeight: opts.pov_weight, questionIds: questions.map((q) => q.question_id), chunkVectorsName: chunkFile, povVectorsName: povFile,
@@ -60,10 +65,10 @@ export async function rankStage(ctx: StageContext<RankConfig>): Promise<string> 
   await ctx.writeOutput('summary', JSON.stringify({ top_n: opts.top_n, pov_weight: opts.pov_weight, vectors: kind, gold_in_context: goldJson }, null, 2) + '\n');
   const povTexts = result.povIds.map((id) => povTextById.get(id) ?? id);
   const { heatmap } = opts;
-  const wantHeatmaps = heatmap.svg || heatmap.png;
-  const found = heatmap.png ? findHeatmapFonts(heatmap.fonts.map((f) => ctx.resolve(f))) : { fonts: null, warnings: [] };
+  const wantHeatmaps = (heatmap.svg || heatmap.png) && result.povIds.length > 0;
+  const found = wantHeatmaps && heatmap.png ? findHeatmapFonts(heatmap.fonts.map((f) => ctx.resolve(f))) : { fonts: null, warnings: [] };
   found.warnings.forEach((w) => ctx.log.warn(w));
-  if (heatmap.png && !found.fonts) {
+  if (wantHeatmaps && heatmap.png && !found.fonts) {
     ctx.log.warn('no font found for the heatmap PNGs (resvg draws no text without one); writing SVG only. Install fonts-dejavu-core or list a .ttf in rank.heatmap.fonts');
   }
   // The test split first: those are the questions evaluate's report shows, so its heatmaps are there to embed.
@@ -102,5 +107,6 @@ export async function rankStage(ctx: StageContext<RankConfig>): Promise<string> 
   }));
   const ranked = result.questions.filter((q) => q.chunks.length > 0).length;
   const gold = goldInContext ? `, gold chunk in context for ${(100 * goldInContext.share).toFixed(1)}% of ${goldInContext.questions}` : '';
+  if (!hasPovs) return `${ranked}/${result.questions.length} questions in retrieval order (no POVs, pov_weight 0, top ${opts.top_n} in context)${gold}`;
   return `${ranked}/${result.questions.length} questions re-ranked by ${kind} POV score against ${result.povIds.length} POVs (pov_weight ${opts.pov_weight}, top ${opts.top_n} in context)${gold}, ${toDraw.length} heatmaps`;
 }

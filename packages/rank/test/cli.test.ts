@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,6 +119,23 @@ describe('rank command', () => {
     const { code, stderr } = await runRank(root, 'nopovs.yaml');
     expect(code).toBe(1);
     expect(stderr).toMatch(/add `ingest\.povs`/);
+    expect(stderr).toMatch(/or set rank\.pov_weight: 0 to keep the retrieval order/);
     expect(existsSync(path.join(root, 'artifacts', 'nopovs', 'rank'))).toBe(false);
+  });
+
+  it('keeps the retrieval order without POVs when pov_weight is 0, and draws no heatmaps', async () => {
+    // The demo's artifacts without any POV file (ingest writes none when the pipeline names no POVs).
+    const from = path.join(root, 'artifacts', 'demo');
+    const to = path.join(root, 'artifacts', 'retrieval-order');
+    cpSync(from, to, { recursive: true, filter: (f) => !path.basename(f).startsWith('povs.') && path.relative(from, f).split(path.sep)[0] !== 'rank' });
+    writeFileSync(path.join(root, 'retrieval-order.yaml'), PIPELINE.replace(/ {2}povs:\n.*\n/, '') + '  pov_weight: 0\n');
+    const { code, stderr } = await runRank(root, 'retrieval-order.yaml');
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/questions in retrieval order \(no POVs, pov_weight 0, top 1 in context\)/);
+    const out = path.join(to, 'rank');
+    const ranked = tableRows<{ chunk_id: string; context_rank: number; similarity_rank: number; in_context: boolean; pov_score: number }>(await readTable(path.join(out, 'ranked.arrow'), Ranked));
+    expect(ranked.map((r) => [r.chunk_id, r.context_rank, r.similarity_rank, r.in_context, r.pov_score])).toEqual([['a', 1, 1, true, 0], ['b', 2, 2, false, 0]]);
+    expect((await readTable(path.join(out, 'pov_matrix.arrow'), PovMatrix)).numRows).toBe(0);
+    expect(existsSync(path.join(out, 'heatmaps')) ? readdirSync(path.join(out, 'heatmaps')) : []).toEqual([]);
   });
 });

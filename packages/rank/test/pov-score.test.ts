@@ -48,8 +48,9 @@ describe('povScores (seed 002: cosine matrix, row L2 norm, re-order)', () => {
     expect(sparse.scores[0]).toBe(0);
   });
 
-  it('refuses to rank without POVs and names ingest.povs', () => {
-    expect(() => povScores(denseVectorSet(['c'], [[1, 0]]), denseVectorSet([], []))).toThrow(/add `ingest\.povs`/);
+  it('gives every chunk 0 without POVs, so the retrieval order stands', () => {
+    const s = povScores(denseVectorSet(['c1', 'c2'], [[1, 0], [0, 1]]), denseVectorSet([], []));
+    expect([s.cosine.rows, s.cosine.cols, Array.from(s.scores), s.order]).toEqual([2, 0, [0, 0], [0, 1]]);
   });
 
   it('refuses dense vectors of different sizes and mixed kinds', () => {

@@ -69,6 +69,12 @@ describe('rankRetrieved', () => {
   it('fails clearly without POVs, without a chunk vector, or with a bad top_n', () => {
     const noPovs = tableFromRows(DenseVectors, []);
     expect(() => rankRetrieved(retrieved, chunkVectors, noPovs, { topN: 2 })).toThrow(/add `ingest\.povs`/);
+    expect(() => rankRetrieved(retrieved, chunkVectors, noPovs, { topN: 2, povWeight: 0.5 })).toThrow(/or set rank\.pov_weight: 0/);
+    // pov_weight 0 asks for the retrieval order, which needs no POVs.
+    const kept = rankRetrieved(retrieved, chunkVectors, noPovs, { topN: 2, povWeight: 0 });
+    expect(kept.questions[0].chunks.map((c) => [c.chunkId, c.contextRank, c.similarityRank])).toEqual(
+      kept.questions[0].chunks.map((c) => [c.chunkId, c.similarityRank, c.similarityRank]),
+    );
     const partial = tableFromRows(DenseVectors, [{ id: 'a', vector: [0, 0, 1] }]);
     expect(() => rankRetrieved(retrieved, partial, povVectors, { topN: 2, chunkVectorsName: 'embed/chunks.dense.arrow' }))
       .toThrow(/embed\/chunks\.dense\.arrow: no vector for id 'b'/);

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { fetchCommandFor } from '@ragrpo/config';
 
 export type DenseDtype = 'fp32' | 'fp16' | 'q8';
 
@@ -61,7 +62,6 @@ export function locateModel(o: LocateOptions): ModelLocation {
   const remote = pathLike
     ? 'or name a hub id with embed.dense.allow_remote: true and network access'
     : 'or set embed.dense.allow_remote: true with network access to download it';
-  throw new Error(
-    `embed.dense.model '${o.model}': ${what}; build one with 'npx tsx tools/tiny-embedder/build.ts --out ${folder} --seed 0' ${remote}`,
-  );
+  const build = fetchCommandFor(o.model) ?? `npx tsx tools/tiny-embedder/build.ts --out ${folder} --seed 0`;
+  throw new Error(`embed.dense.model '${o.model}': ${what}; build one with '${build}' ${remote}`);
 }

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fetchCommandFor } from '@ragrpo/config';
 import { downloadModel, type DownloadModelOptions } from './download-model.ts';
 
 /** Download options (revision, endpoint, token, onProgress, retries, fetch) apply only when it downloads. */
@@ -49,6 +50,6 @@ export async function resolveModelFolder(ref: string, opts: ResolveModelFolderOp
   if (allowRemote) return { folder: await downloadModel(ref, { ...download, modelsDir }), source: 'hub', downloaded: true };
   throw new Error(
     `policy.model: '${ref}' is not a local folder and ${path.join(opts.modelsDir, ref)} does not exist; offline runs never download: ` +
-      `put the model folder there, point policy.model at a local folder, or set policy.allow_remote: true`,
+      `${fetchCommandFor(ref) ? `build it with '${fetchCommandFor(ref)}'` : 'put the model folder there'}, point policy.model at a local folder, or set policy.allow_remote: true`,
   );
 }

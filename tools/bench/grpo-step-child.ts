@@ -10,11 +10,11 @@ import { computeAdvantages } from '@ragrpo/reward';
 import { benchModel, benchPolicy, type ModelDims, type TrainMode } from './engine-models.ts';
 import { median } from './engine-step.ts';
 
-interface Request { dims: ModelDims; mode: TrainMode; prompts: number; generations: number; newTokens: number; promptLen: number; runs: number; beta: number }
+interface Request { dims: ModelDims; mode: TrainMode; prompts: number; generations: number; newTokens: number; promptLen: number; runs: number; beta: number; microBatch: number }
 const req = JSON.parse(process.argv[2]) as Request;
 const model = benchModel(req.dims);
 const policy = benchPolicy(model, req.mode);
-const trainer = new Trainer(policy, { lr: 1e-5, microBatchSize: 8, grpo: { beta: req.beta, aggregation: 'dapo', maxCompletionLength: req.newTokens } });
+const trainer = new Trainer(policy, { lr: 1e-5, microBatchSize: req.microBatch, grpo: { beta: req.beta, aggregation: 'dapo', maxCompletionLength: req.newTokens } });
 const rng = mulberry32(11);
 const prompts = Array.from({ length: req.prompts }, () => Array.from({ length: req.promptLen }, () => 2 + Math.floor(rng() * (req.dims.vocab - 2))));
 // A verifiable reward that costs what a token-level reward costs: the share of even token ids.

@@ -54,7 +54,7 @@ function weightsFor(agg: LossAggregation): Float32Array {
 
 function baseFeeds(): Record<string, Feed> {
   const packed = packBatch(pairs, { promptLen: Tp, completionLen: Tc, padId: 0, slidingWindow: policy.config.slidingWindow });
-  return { ...policy.paramFeeds(), ...packedFeeds(packed), advantages: { data: Float32Array.from(advantages), dims: [pairs.length, 1] } };
+  return { ...policy.frozenFeeds(), ...policy.paramFeeds(), ...packedFeeds(packed), advantages: { data: Float32Array.from(advantages), dims: [pairs.length, 1] } };
 }
 
 /** The plain policy-gradient surrogate -sum(w * A * logp), built independently of grpo-loss.ts. */

@@ -11,6 +11,11 @@ export interface GraphModelOptions {
   lora?: LoraAdapter | null;
   /** Which parameters are graph inputs rather than initializers. Default: 'lora' with an adapter, else 'none'. */
   trainable?: TrainableMode;
+  /**
+   * Frozen matrices (rank >= 2: embeddings, linear weights) as graph inputs fed from the one JS copy, instead of
+   * initializers each ORT session copies (and, for a folded Transpose, copies again). Default false.
+   */
+  frozenAsInputs?: boolean;
 }
 
 export interface ForwardOptions extends GraphModelOptions {
@@ -44,7 +49,7 @@ export function modelParams(g: GraphBuilder, model: ModelWeights, o: GraphModelO
   const view = new Map<string, WeightTensor>(model.weights);
   if (lora) for (const [k, w] of lora.weights) view.set(k, w);
   const trainable = mode === 'lora' ? new Set(lora!.weights.keys()) : mode === 'full' ? new Set(model.weights.keys()) : new Set<string>();
-  return new ParamSource(g, view, trainable);
+  return new ParamSource(g, view, trainable, o.frozenAsInputs ?? false);
 }
 
 /** A forward graph. Inputs: input_ids, position_ids, attention_bias (+ trained tensors by name). */

@@ -1,5 +1,6 @@
-// How a graph obtains each named parameter: frozen ones become initializers baked into the model (so ORT can
-// pre-pack them and nothing is copied per run), trained ones become graph inputs fed from JS each step.
+// How a graph obtains each named parameter: trained ones become graph inputs fed from JS each step; frozen ones
+// become initializers baked into the model (ORT pre-packs them) or, with frozenAsInputs, inputs too: then every
+// session of a policy reads the same JS arrays instead of holding its own copy of the base weights.
 import type { GraphBuilder, Tensor } from '@ragrpo/graph';
 
 export interface WeightTensor {
@@ -16,11 +17,14 @@ export type WeightMap = ReadonlyMap<string, WeightTensor>;
 export class ParamSource {
   private readonly made = new Map<string, Tensor>();
   readonly inputNames: string[] = [];
+  /** Frozen weights this graph takes as inputs (frozenAsInputs): the caller feeds them from the weight map. */
+  readonly frozenInputNames: string[] = [];
 
   constructor(
     private readonly g: GraphBuilder,
     private readonly weights: WeightMap,
     private readonly trainable: ReadonlySet<string>,
+    private readonly frozenAsInputs = false,
   ) {}
 
   has(name: string): boolean {
@@ -50,6 +54,9 @@ export class ParamSource {
     if (this.trainable.has(name)) {
       t = this.g.input(name, w.shape, 'float32');
       this.inputNames.push(name);
+    } else if (this.frozenAsInputs && w.shape.length >= 2) {
+      t = this.g.input(name, w.shape, 'float32');
+      this.frozenInputNames.push(name);
     } else {
       t = this.g.initializer(name, w.data, w.shape);
     }
@@ -59,8 +66,9 @@ export class ParamSource {
 
   /**
    * A linear layer weight as [in, out], ready for `x @ W`: a Transpose of the stored [out, in] tensor. For frozen
-   * weights ORT folds it into a transposed initializer when the session is created (no per-run cost, no JS-side
-   * copy); for trained ones the gradient keeps the stored layout.
+   * initializers ORT folds it into a transposed initializer when the session is created (no per-run cost, no
+   * JS-side copy); for inputs (trained, or frozen with frozenAsInputs) ORT fuses it into the MatMul (transB), and
+   * the gradient keeps the stored layout.
    */
   transposed(name: string): Tensor {
     const key = `${name}::T`;

@@ -1,7 +1,7 @@
 // Sessions keyed by graph kind and static shape (batch, length buckets). Building a graph and creating an ORT
 // session costs seconds for 100M+ parameter models, so each shape is built once and reused; `onCreate` lets
 // tests and benchmarks count how often that happens (e.g. that a group of completions shares one prefill).
-import { Session, WorkerSession, type OnnxModelBytes, type RunnableSession } from '@ragrpo/graph';
+import { Session, WorkerSession, type Feed, type OnnxModelBytes, type RunnableSession } from '@ragrpo/graph';
 
 export type { RunnableSession } from '@ragrpo/graph';
 
@@ -17,6 +17,11 @@ export interface SessionPoolOptions {
    * Default: ['train'].
    */
   noMemArena?: readonly string[];
+  /**
+   * Weights every session may take as inputs (a policy's frozen base, with frozenAsInputs graphs): fed to each
+   * run for the input names the caller's feeds leave out, so no call site lists them.
+   */
+  sharedFeeds?: ReadonlyMap<string, { shape: number[]; data: Float32Array }>;
 }
 
 export class SessionPool {
@@ -36,7 +41,8 @@ export class SessionPool {
       const bytes = build() as OnnxModelBytes;
       this.keepAlive.set(key, bytes.externalData);
       const o = { threads: this.opts.threads, memArena: !(this.opts.noMemArena ?? ['train']).includes(kind) };
-      s = (this.opts.worker ? WorkerSession.create(bytes, o) : Session.create(bytes, o)) as Promise<RunnableSession>;
+      const created = (this.opts.worker ? WorkerSession.create(bytes, o) : Session.create(bytes, o)) as Promise<RunnableSession & { inputNames: readonly string[] }>;
+      s = created.then((session) => withSharedFeeds(session, this.opts.sharedFeeds));
       // A failed creation must not poison the key for later attempts.
       s.catch(() => {
         this.sessions.delete(key);
@@ -58,4 +64,16 @@ export class SessionPool {
   async release(): Promise<void> {
     await this.invalidate('');
   }
+}
+
+/** A session whose runs get the shared weights it takes as inputs (wrapped, not copied); the caller's feeds win. */
+function withSharedFeeds(session: RunnableSession & { inputNames: readonly string[] }, shared: SessionPoolOptions['sharedFeeds']): RunnableSession {
+  const names = shared ? session.inputNames.filter((n) => shared.has(n)) : [];
+  if (names.length === 0) return session;
+  const feeds: Record<string, Feed> = {};
+  for (const n of names) { const w = shared!.get(n)!; feeds[n] = { data: w.data, dims: w.shape }; }
+  return {
+    run: (own, fetch) => session.run({ ...feeds, ...own }, fetch),
+    release: () => session.release(),
+  };
 }

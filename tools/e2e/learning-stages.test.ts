@@ -248,7 +248,7 @@ describe.skipIf(!existsSync(wine))('policy, prompts, generate, reward and grpo-t
   it('an offline hub id that is not under models_dir says what to set', () => {
     const c = setup('offline', yaml({ policy: 'policy:\n  model: HuggingFaceTB/SmolLM2-135M-Instruct\n  models_dir: models\n' }));
     const line = expectOneError(stage('policy', c.pipeline, c.artifacts), 'policy');
-    expect(line).toContain("policy.model: 'HuggingFaceTB/SmolLM2-135M-Instruct' is not a local folder");
+    expect(line).toContain("policy.model 'HuggingFaceTB/SmolLM2-135M-Instruct' is not on this machine");
     expect(line).toContain('set policy.allow_remote: true');
     expectNoOutput(c.artifacts, ['policy', 'prompts', 'generate', 'reward', 'grpo-train']);
   });

@@ -67,6 +67,8 @@ describe('policy: { gguf }', () => {
     expect(r.status).not.toBe(0);
     const errors = r.stderr.split('\n').filter((l) => /error/i.test(l));
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toContain(`${absent}: cannot open (ENOENT)`);
+    // The first stage to run checks every model the pipeline names, the GGUF file included, before any work.
+    expect(errors[0]).toContain(`policy.gguf '${absent}' is not on this machine (nothing at ${absent})`);
+    expect(errors[0]).toContain(`put the model file at ${absent}`);
   });
 });

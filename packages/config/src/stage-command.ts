@@ -145,10 +145,14 @@ export async function runStageCommand<K extends string>(stage: K, run: (ctx: Sta
     const pipeline = loadPipeline(file);
     const present = stagesOf(decls, pipeline.config);
     if (!present.includes(stage)) throw new Error(`${pipeline.file}: has no ${decls.get(stage)?.section ?? stage}: section, so the ${stage} stage does not run in this pipeline`);
-    // Every model of the pipeline, not just this stage's: the first stage to run fails before any work.
-    // Nothing is stale then (no section changed meaning), so earlier outputs are kept.
+    // Every model of the pipeline, not just this stage's: the first stage to run fails before any work. What
+    // no longer matches the file is the output of the stages naming a missing model and of those downstream.
     const models = missingModels(decls, present, pipeline.config as Record<string, unknown>, root);
-    if (models.length) { stale = []; throw new Error(missingModelMessage(path.relative(root, pipeline.file) || pipeline.file, models)); }
+    if (models.length) {
+      const stages = new Set(models.flatMap((m) => [m.stage, ...downstreamOf(decls, present, m.stage)]));
+      stale = [...stages].map((s) => stageFolder(root, pipeline.name, s));
+      throw new Error(missingModelMessage(path.relative(root, pipeline.file) || pipeline.file, models));
+    }
     const { missing } = upstreamOf(decls, present, stage);
     if (missing.length) {
       const m = missing[0];

@@ -31,9 +31,9 @@ describe('missingModels', () => {
       reward: { options: { judge: { model: './judge' } } },
     }, root);
     expect(missing).toEqual([
-      { setting: 'embed.dense.model', ref: 'models/all-minilm-l6-v2', lookedAt: path.join(root, 'models', 'all-minilm-l6-v2'), allowRemote: 'embed.dense.allow_remote' },
-      { setting: 'policy.model', ref: 'Qwen/Qwen2.5-0.5B-Instruct', lookedAt: path.join(root, 'hub', 'Qwen', 'Qwen2.5-0.5B-Instruct'), allowRemote: 'policy.allow_remote' },
-      { setting: 'reward.options.judge.model', ref: './judge', lookedAt: path.join(root, 'judge'), allowRemote: undefined },
+      { stage: 'embed', setting: 'embed.dense.model', ref: 'models/all-minilm-l6-v2', lookedAt: path.join(root, 'models', 'all-minilm-l6-v2'), allowRemote: 'embed.dense.allow_remote' },
+      { stage: 'policy', setting: 'policy.model', ref: 'Qwen/Qwen2.5-0.5B-Instruct', lookedAt: path.join(root, 'hub', 'Qwen', 'Qwen2.5-0.5B-Instruct'), allowRemote: 'policy.allow_remote' },
+      { stage: 'reward', setting: 'reward.options.judge.model', ref: './judge', lookedAt: path.join(root, 'judge'), allowRemote: undefined },
     ]);
   });
 

@@ -26,6 +26,8 @@ export function fetchCommandFor(ref: string): string | undefined {
 }
 
 export interface MissingModel {
+  /** The stage whose section names it. */
+  stage: string;
   /** The dotted setting, e.g. `embed.dense.model`. */
   setting: string;
   ref: string;
@@ -61,6 +63,7 @@ export function missingModels(
         // 'models/x', './x' and absolute paths are paths; 'org/name' or 'name' is looked up under models_dir.
         const pathLike = path.isAbsolute(ref) || ref.startsWith('.') || direct.startsWith(modelsDir + path.sep);
         missing.push({
+          stage,
           setting: `${decl.section}.${key}`, ref, lookedAt: pathLike ? direct : underModels,
           allowRemote: 'allow_remote' in scoped ? `${decl.section}.${parentKey ? `${parentKey}.` : ''}allow_remote` : undefined,
         });
@@ -74,7 +77,8 @@ export function missingModels(
 export function missingModelMessage(file: string, missing: MissingModel[]): string {
   const [m, ...others] = missing;
   const fixes = [
-    fetchCommandFor(m.ref) ? `build it with '${fetchCommandFor(m.ref)}'` : `put the model folder at ${m.lookedAt}`,
+    fetchCommandFor(m.ref) ? `build it with '${fetchCommandFor(m.ref)}'`
+      : `put the model ${/\.(gguf|onnx|safetensors|bin)$/i.test(m.ref) ? 'file' : 'folder'} at ${m.lookedAt}`,
     `point ${m.setting} at a local folder`,
     ...(m.allowRemote ? [`set ${m.allowRemote}: true with network access`] : []),
   ];

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadPipeline, type EmbedConfig, type IndexConfig } from '@ragrpo/config';
+import { fetchCommandFor, loadPipeline, type EmbedConfig, type IndexConfig } from '@ragrpo/config';
 import { Chunks, tableFromRows } from '@ragrpo/contracts';
 import { embedTextSets, type TextSet } from '@ragrpo/embed';
 import { questionRetrieval, summarizeRetrieval } from '@ragrpo/evaluate';
@@ -20,7 +20,7 @@ import type { Metrics } from './report.ts';
 //
 //   RAGRPO_BENCH_QUALITY_QUESTIONS  a questions file instead of the pipeline's (e.g. datasets/wine-qa.jsonl)
 
-export const MINILM_FETCH = 'npx tsx tools/models/fetch.ts all-minilm-l6-v2';
+const MINILM_FETCH = fetchCommandFor('all-minilm-l6-v2')!;
 const METHODS = ['bm25', 'dense', 'hybrid'] as const;
 type Method = (typeof METHODS)[number];
 /** evaluate's retrieved-row shape (not exported by name). */

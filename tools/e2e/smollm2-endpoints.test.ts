@@ -5,20 +5,19 @@
  * reward asks it for scores. With models/smollm2-135m-instruct the judge is SmolLM2 served the same way, whose
  * replies carry real 1-10 scores. Bad endpoints fail with one line.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Completions, readTable, tableRows } from '@ragrpo/contracts';
+import { startServe } from '@ragrpo/generate/testing';
 import { expectOneError, root, runStage } from './stage-cli.ts';
 
 const wine = path.resolve(root, '..', 'shared', 'datasets', 'wine-reviews', 'winemag-data-130k-v2.sample.csv');
 const SMOLLM2 = path.join(root, 'models', 'smollm2-135m-instruct');
 const hasSmollm2 = existsSync(path.join(SMOLLM2, 'model.safetensors'));
 if (!hasSmollm2) console.warn(`smollm2-endpoints.test.ts: SKIPPED the SmolLM2 judge: ${path.relative(root, SMOLLM2)} is absent (npx tsx tools/models/fetch.ts all)`);
-const BIN = path.join(root, 'node_modules', '.bin', 'ragrpo');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ragrpo-endpoints-'));
 const stops: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -26,20 +25,11 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-function serve(model: string): Promise<string> {
-  const child = spawn(BIN, ['serve', '--model', model, '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d) => { err += String(d); });
-  stops.push(() => new Promise((r) => { if (child.exitCode !== null) r(); else { child.once('exit', () => r()); child.kill('SIGTERM'); } }));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += String(d);
-      const m = /on (http:\/\/127\.0\.0\.1:\d+\/v1) /.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`ragrpo serve exited ${code}: ${err}`)));
-  });
+/** `ragrpo serve` on a model folder, stopped after the file's tests; resolves with its base URL. */
+async function serve(model: string): Promise<string> {
+  const server = await startServe(model);
+  stops.push(server.stop);
+  return server.url;
 }
 
 const pipelineText = (gen: string, judge: string) => `seed: 5

@@ -5,13 +5,13 @@
  * scores are worked out by hand below), the same path against `ragrpo serve` on a scratch model, the
  * settings' validation, and one line for an endpoint that cannot be reached.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServe } from '@ragrpo/generate/testing';
 import { EvaluateSection, loadPipelineText, type EvaluateConfig } from '@ragrpo/config';
 import { buildScratchModel } from '@ragrpo/model';
 import { DEFAULT_JUDGE_TEMPLATE, extractJudgeScore, type RewardSpec } from '@ragrpo/reward';
@@ -21,7 +21,6 @@ import {
 } from '../src/index.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
-const BIN = path.join(ROOT, 'node_modules/.bin/ragrpo');
 const resolve = (p: string) => path.resolve('/pipelines', p);
 /** The before policy's folder: never opened when the judge has an endpoint. */
 const NO_FOLDER = '/nonexistent/before-policy';
@@ -233,21 +232,6 @@ evaluate:
   });
 });
 
-/** `ragrpo serve --model DIR --port 0` (the linked bin); resolves with its base URL once it listens. */
-function startServe(model: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(BIN, ['serve', '--model', model, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d) => { err += String(d); });
-  return new Promise((ok, fail) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += String(d);
-      const m = /on (http:\/\/127\.0\.0\.1:\d+\/v1) /.exec(out);
-      if (m) ok({ url: m[1], stop: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }) });
-    });
-    child.once('exit', (code) => fail(new Error(`ragrpo serve exited ${code}: ${err}`)));
-  });
-}
 
 describe('evaluate.options.judge.endpoint on ragrpo serve', () => {
   let dir: string;

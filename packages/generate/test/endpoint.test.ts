@@ -3,37 +3,20 @@
  * an unreachable endpoint, a 4xx, a 5xx and a 429 (retried with back-off by the openai client), a reply without
  * choices, a missing API key variable: one line each.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServe } from '@ragrpo/generate/testing';
 import { GenerateSection } from '@ragrpo/config';
 import { tableRows } from '@ragrpo/contracts';
 import { buildScratchModel, loadModel, type Tokenizer } from '@ragrpo/model';
 import { createChatEndpoint, endpointGroups, promptMessages } from '../src/index.ts';
 import type { EndpointPromptRow } from '../src/endpoint/endpoint-groups.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-const BIN = path.join(ROOT, 'node_modules/.bin/ragrpo');
 
-/** `ragrpo serve --model DIR --port 0`; resolves with its base URL once it listens. */
-export function startServe(model: string, extra: string[] = []): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
-  const child = spawn(BIN, ['serve', '--model', model, '--port', '0', ...extra], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d) => { err += String(d); });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += String(d);
-      const m = /on (http:\/\/127\.0\.0\.1:\d+\/v1) /.exec(out);
-      if (m) resolve({ url: m[1], child, stop: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }) });
-    });
-    child.once('exit', (code) => reject(new Error(`ragrpo serve exited ${code}: ${err}`)));
-  });
-}
 
 /** A stub server answering from a script (status, headers, body) per request; counts the requests. */
 async function stub(script: (n: number) => { status: number; body: unknown; headers?: Record<string, string> }) {

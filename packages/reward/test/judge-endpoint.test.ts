@@ -3,36 +3,20 @@
  * against `ragrpo serve` (the linked bin, on a scratch model), against a stub that scores, the settings'
  * validation, and one line for an endpoint that cannot be reached or answers 4xx.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServe } from '@ragrpo/generate/testing';
 import { RewardSection } from '@ragrpo/config';
 import { buildScratchModel } from '@ragrpo/model';
 import { createRewardFunction, type JudgeStats } from '../src/index.ts';
 import { endpointJudge, judgeGenerator } from '../src/stage/judge-model.ts';
 import { batchOf } from './helpers.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-const BIN = path.join(ROOT, 'node_modules/.bin/ragrpo');
 
-function startServe(model: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(BIN, ['serve', '--model', model, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d) => { err += String(d); });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += String(d);
-      const m = /on (http:\/\/127\.0\.0\.1:\d+\/v1) /.exec(out);
-      if (m) resolve({ url: m[1], stop: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }) });
-    });
-    child.once('exit', (code) => reject(new Error(`ragrpo serve exited ${code}: ${err}`)));
-  });
-}
 
 const batch = batchOf([
   { question: 'How many points?', context: 'Wine A: 92 points.', completion: '92 points' },

@@ -11,7 +11,7 @@ import { streamSeed, type GenerateConfig } from '@ragrpo/config';
 import { Completions, tableFromRows } from '@ragrpo/contracts';
 import type { Table } from 'apache-arrow';
 import type { GenerateStats, PromptRow } from '../groups/generate-groups.ts';
-import { planGroup } from '../groups/plan-group.ts';
+import { planRun } from '../groups/plan-group.ts';
 import type { ChatEndpoint } from './chat-endpoint.ts';
 import { promptMessages, type TemplateTokenizer } from './prompt-messages.ts';
 
@@ -33,12 +33,7 @@ export async function endpointGroups(
   tokenizer: TemplateTokenizer & { encode(text: string, opts?: { addSpecialTokens?: boolean }): number[] },
   s: GenerateConfig, o: { seed: number; onBatch?: (questions: number, tokens: number) => void },
 ): Promise<{ table: Table; stats: EndpointStats }> {
-  const main = prompts.filter((p) => p.is_main && s.splits.includes(p.split as 'train' | 'test'));
-  const questions = s.limit > 0 ? main.slice(0, s.limit) : main;
-  if (questions.length === 0) throw new Error(`generate: no prompts for the splits ${s.splits.join(', ')}; check ingest.questions.test_fraction and generate.splits`);
-  const byTemplate = new Map<string, EndpointPromptRow>(prompts.map((p) => [`${p.question_id}\u0000${p.template}`, p]));
-  const templates = [...new Set(prompts.map((p) => p.template))];
-  const plan = planGroup(s, questions[0].template, templates);
+  const { questions, plan, promptFor } = planRun(prompts, s);
   const messagesOf = new Map<EndpointPromptRow, ReturnType<typeof promptMessages>>();
 
   const stats: EndpointStats = {
@@ -54,7 +49,7 @@ export async function endpointGroups(
     const replies = await endpoint.map(jobs, async (j) => {
       const q = batch[j.qi];
       const v = plan[j.variant];
-      const row = byTemplate.get(`${q.question_id}\u0000${v.template}`)!;
+      const row = promptFor(q.question_id, v.template);
       let messages = messagesOf.get(row);
       if (!messages) { messages = promptMessages(row.prompt, tokenizer); messagesOf.set(row, messages); }
       const reply = await endpoint.chat(messages, {

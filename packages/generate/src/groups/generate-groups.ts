@@ -4,7 +4,7 @@ import { Completions, tableFromRows } from '@ragrpo/contracts';
 import { assertSequenceLength, type Policy, type Tokenizer } from '@ragrpo/model';
 import type { Table } from 'apache-arrow';
 import { sampleCompletions } from '../sampling/sample-completions.ts';
-import { planGroup } from './plan-group.ts';
+import { planRun } from './plan-group.ts';
 
 export interface PromptRow {
   question_id: string;
@@ -39,12 +39,7 @@ export async function generateGroups(
   prompts: PromptRow[], policy: Policy, tokenizer: Tokenizer, s: GenerateConfig,
   o: { seed: number; maxSeqLength: number; onBatch?: (questions: number, tokens: number) => void },
 ): Promise<{ table: Table; stats: GenerateStats }> {
-  const main = prompts.filter((p) => p.is_main && s.splits.includes(p.split as 'train' | 'test'));
-  const questions = s.limit > 0 ? main.slice(0, s.limit) : main;
-  if (questions.length === 0) throw new Error(`generate: no prompts for the splits ${s.splits.join(', ')}; check ingest.questions.test_fraction and generate.splits`);
-  const byTemplate = new Map<string, PromptRow>(prompts.map((p) => [`${p.question_id}\u0000${p.template}`, p]));
-  const templates = [...new Set(prompts.map((p) => p.template))];
-  const plan = planGroup(s, questions[0].template, templates);
+  const { questions, plan, promptFor } = planRun(prompts, s);
   const longest = Math.max(...prompts.map((p) => p.prompt_ids.length));
   try {
     assertSequenceLength(policy.config, longest + s.max_completion_length);
@@ -62,7 +57,7 @@ export async function generateGroups(
     const members: CompletionRow[][] = batch.map(() => []);
     let batchTokens = 0;
     for (const [vi, v] of plan.entries()) {
-      const rowsFor = batch.map((q) => byTemplate.get(`${q.question_id}\u0000${v.template}`)!);
+      const rowsFor = batch.map((q) => promptFor(q.question_id, v.template));
       const started = performance.now();
       const groups = await sampleCompletions(policy, tokenizer, rowsFor.map((r) => Array.from(r.prompt_ids)), {
         ...s, temperature: v.temperature, groupSize: v.count, seed: streamSeed(o.seed, `generate:${b}:${vi}`),

@@ -26,3 +26,18 @@ export function planGroup(s: GenerateConfig, mainTemplate: string, knownTemplate
   plan.push({ variant: 'sample', template: mainTemplate, temperature: s.temperature, count: s.num_generations });
   return plan;
 }
+
+interface PlannedPrompt { question_id: string; split: string; template: string; is_main: boolean }
+
+/**
+ * What a generate run samples, whoever samples it (the policy or an endpoint): the main-template prompts of
+ * `generate.splits` (the first `limit`), each question's group plan, and the prompt of any (question, template).
+ */
+export function planRun<P extends PlannedPrompt>(prompts: readonly P[], s: GenerateConfig): { questions: P[]; plan: GroupVariant[]; promptFor: (questionId: string, template: string) => P } {
+  const main = prompts.filter((p) => p.is_main && s.splits.includes(p.split as 'train' | 'test'));
+  const questions = s.limit > 0 ? main.slice(0, s.limit) : main;
+  if (questions.length === 0) throw new Error(`generate: no prompts for the splits ${s.splits.join(', ')}; check ingest.questions.test_fraction and generate.splits`);
+  const byTemplate = new Map<string, P>(prompts.map((p) => [`${p.question_id}\u0000${p.template}`, p]));
+  const plan = planGroup(s, questions[0].template, [...new Set(prompts.map((p) => p.template))]);
+  return { questions, plan, promptFor: (q, t) => byTemplate.get(`${q}\u0000${t}`)! };
+}
